@@ -1,0 +1,1 @@
+"""Helpers for the local kwok-backed test cluster (tools/cluster.sh)."""
