@@ -1,0 +1,150 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""PRIVATE to the llmd.xks collection: a thin REST layer over kubernetes.client.ApiClient.
+
+It speaks plain paths so that one read and one server-side apply are all a typed module needs,
+with no discovery round trips. It counts the requests it makes (returned as ``api_requests``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+FIELD_MANAGER = "llmd.xks"
+
+
+class ApiError(Exception):
+    """An HTTP error from the API server, with the decoded Status when there is one."""
+
+    def __init__(self, status, reason="", body=None):
+        self.status = status
+        self.reason = reason
+        self.body = body if isinstance(body, dict) else {}
+        self.message = self.body.get("message") or reason or str(body)
+        super(ApiError, self).__init__("%s %s: %s" % (status, reason, self.message))
+
+    @property
+    def status_reason(self):
+        return self.body.get("reason", "")
+
+    @property
+    def is_type_missing(self):
+        """404 for the resource type itself (CRD not installed), not for one object."""
+        return self.status == 404 and not (self.body.get("details") or {}).get("name")
+
+    @property
+    def is_namespace_missing(self):
+        details = self.body.get("details") or {}
+        return self.status == 404 and details.get("kind") == "namespaces"
+
+
+class UnreachableError(Exception):
+    pass
+
+
+def _decode(data):
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    try:
+        return json.loads(data) if data else {}
+    except ValueError:
+        return {"message": data}
+
+
+class KubeClient(object):
+    """REST calls with request counting. ``api_client`` is a kubernetes.client.ApiClient."""
+
+    def __init__(self, api_client, request_timeout=30):
+        self.api_client = api_client
+        self.request_timeout = request_timeout
+        self.requests = 0
+
+    @property
+    def host(self):
+        return self.api_client.configuration.host
+
+    def request(self, method, path, query=None, body=None, content_type="application/json", stream=False, timeout=None):
+        from kubernetes.client.rest import ApiException
+        import urllib3
+
+        self.requests += 1
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        try:
+            response = self.api_client.call_api(
+                path,
+                method,
+                query_params=list((query or {}).items()),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=False,
+                _request_timeout=timeout or self.request_timeout,
+            )
+        except ApiException as exc:
+            raise ApiError(exc.status, exc.reason, _decode(exc.body))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise UnreachableError(
+                "Cannot reach the Kubernetes API at %s: %s. Check the kubeconfig/context (option kubeconfig or "
+                "K8S_AUTH_KUBECONFIG) and that the cluster is running." % (self.host, exc)
+            )
+        raw = response[0]
+        if stream:
+            return raw
+        return _decode(raw.data)
+
+    def get(self, path, query=None):
+        return self.request("GET", path, query=query)
+
+    def get_or_none(self, path):
+        try:
+            return self.get(path)
+        except ApiError as exc:
+            if exc.status == 404 and not exc.is_type_missing:
+                return None
+            raise
+
+    def apply(self, path, body, dry_run=False, force_conflicts=False):
+        query = {"fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"}
+        if force_conflicts:
+            query["force"] = "true"
+        if dry_run:
+            query["dryRun"] = "All"
+        return self.request("PATCH", path, query=query, body=json.dumps(body), content_type="application/apply-patch+yaml")
+
+    def delete(self, path, dry_run=False, propagation="Background"):
+        query = {"propagationPolicy": propagation}
+        if dry_run:
+            query["dryRun"] = "All"
+        return self.request("DELETE", path, query=query)
+
+    def list(self, path, label_selector=None, field_selector=None):
+        query = {}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        return self.get(path, query=query)
+
+    def watch(self, path, resource_version, field_selector=None, label_selector=None, timeout_seconds=30):
+        """Yield watch events ({type, object}) until the server closes the stream."""
+        query = {"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(int(max(1, timeout_seconds)))}
+        if resource_version:
+            query["resourceVersion"] = resource_version
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        if label_selector:
+            query["labelSelector"] = label_selector
+        raw = self.request("GET", path, query=query, stream=True, timeout=timeout_seconds + 5)
+        buffer = b""
+        try:
+            for chunk in raw.stream(4096, decode_content=True):
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            raw.release_conn()
