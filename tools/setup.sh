@@ -30,7 +30,7 @@ fi
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 case "$pyver" in
   3.10|2.*|3.[0-9]) log "Python $pyver is too old: ansible-core 2.19 needs Python >= 3.11"; exit 1 ;;
-  3.11) reqs=(requirements-dev.txt); constraints=constraints-py311.txt
+  3.11) reqs=(requirements-dev.txt); constraints="constraints-py311.txt"
         ansible_wheel=ansible==12.3.0 ;;  # bundles kubernetes.core 6.2.0, google.cloud 1.10.2
   *)    reqs=(requirements-dev-py312.txt); constraints=
         ansible_wheel=ansible==14.5.0 ;;  # bundles kubernetes.core 6.6.0
@@ -60,12 +60,11 @@ fi
 
 # --- 3. collections from the ansible wheel --------------------------------------------------------
 mkdir -p "$CACHE/wheels" "$COLL_ROOT"
-wheel=$(ls "$CACHE"/wheels/"${ANSIBLE_WHEEL/==/-}"-py3-none-any.whl 2>/dev/null | head -n1 || true)
-if [ -z "$wheel" ]; then
+wheel=$CACHE/wheels/${ANSIBLE_WHEEL/==/-}-py3-none-any.whl
+if [ ! -f "$wheel" ]; then
   log "downloading the $ANSIBLE_WHEEL wheel into $CACHE/wheels (about 55 MB, once)"
   "$VENV/bin/python" -m pip download --disable-pip-version-check --progress-bar off -q \
     --no-deps --only-binary=:all: -d "$CACHE/wheels" "$ANSIBLE_WHEEL"
-  wheel=$(ls "$CACHE"/wheels/"${ANSIBLE_WHEEL/==/-}"-py3-none-any.whl | head -n1)
 fi
 "$VENV/bin/python" - "$wheel" "$COLL_ROOT" "$FORCE" kubernetes/core google/cloud <<'PY'
 """Unpack selected collections from the ansible wheel; skip those already at the wheel's version."""
