@@ -28,6 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 ifneq ($(CI),)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
+export NO_COLOR := 1
 endif
 
 GATES := units sanity lint build docs changelog tools integration
