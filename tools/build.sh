@@ -49,7 +49,8 @@ build_simple() {  # tool version module package binary-name [ldflags]
   (
     cd "$work"
     go mod init local.invalid/llmd-xks-"$1"-build >/dev/null 2>&1
-    go get "$3@$2"
+    # get the main package (not only the module) so go.sum covers all of its imports
+    go get "$4@$2"
     mkdir -p "$out.tmp"
     go build -trimpath -ldflags="-s -w ${6:-}" -o "$out.tmp/$5" "$4"
   )

@@ -1,0 +1,1 @@
+"""Host-process stand-ins for the controllers a kwok cluster cannot run (see README.md)."""

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# A real, local Kubernetes control plane with fake (kwok) accelerator nodes, for integration tests.
+#
+#   tools/cluster.sh up       start etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
+#                             install CRDs/presets/GatewayClasses/Nodes, start the controller stand-ins
+#   tools/cluster.sh down     stop every process `up` started (reverse order)
+#   tools/cluster.sh status   show the processes and whether the apiserver answers
+#   tools/cluster.sh env      print `export KUBECONFIG=... K8S_AUTH_KUBECONFIG=...`
+#
+# Everything listens on 127.0.0.1 only. State (PKI, kubeconfig, logs, pids, etcd data) lives in
+# ${LLMD_XKS_STATE:-<repo>/.cache/cluster}; ~/.kube/config is never touched. The PKI is kept
+# between runs; etcd data is wiped on every `up`, so each `up` starts from a clean cluster.
+# Binaries: $KUBEBUILDER_ASSETS (kube-apiserver, kube-controller-manager, kube-scheduler, etcd) when
+# set, else the cache of tools/build.sh (built on first use).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+# shellcheck source=tools/versions.env
+source "$HERE/versions.env"
+CACHE=${LLMD_XKS_CACHE:-$HOME/.cache/llmd-xks}
+STATE=${LLMD_XKS_STATE:-$REPO/.cache/cluster}
+PKI=$STATE/pki
+RUN=$STATE/run
+LOGS=$STATE/logs
+KUBECONFIG_FILE=$STATE/admin.kubeconfig
+PYTHON=${LLMD_XKS_PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  if [ -x "$REPO/.venv/bin/python" ]; then PYTHON=$REPO/.venv/bin/python; else PYTHON=python3; fi
+fi
+
+APORT=${LLMD_XKS_APISERVER_PORT:-16443}
+EPORT=${LLMD_XKS_ETCD_PORT:-23790}
+PPORT=${LLMD_XKS_ETCD_PEER_PORT:-23791}
+KCM_PORT=${LLMD_XKS_KCM_PORT:-16257}
+SCHED_PORT=${LLMD_XKS_SCHEDULER_PORT:-16259}
+SERVICE_CIDR=10.96.0.0/16
+POD_CIDR=10.244.0.0/16
+# start order; `down` stops in reverse
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok standins)
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; [ -n "${CLEANUP_ON_DIE:-}" ] && [ -z "${LLMD_XKS_KEEP_ON_FAILURE:-}" ] && { log "stopping what was started"; cmd_down; }; exit 1; }
+
+# ---------------------------------------------------------------------------------------- binaries
+resolve_bins() {
+  local k8s_dir="$CACHE/bin/kubernetes-$KUBERNETES_VERSION"
+  local etcd_dir="$CACHE/bin/etcd-$ETCD_VERSION"
+  local kwok_dir="$CACHE/bin/kwok-$KWOK_VERSION"
+  local need=()
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ] \
+     && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ] && [ -x "$KUBEBUILDER_ASSETS/kube-scheduler" ]; then
+    k8s_dir=$KUBEBUILDER_ASSETS
+    [ -x "$KUBEBUILDER_ASSETS/etcd" ] && etcd_dir=$KUBEBUILDER_ASSETS
+  fi
+  [ -x "$k8s_dir/kube-apiserver" ] || need+=(kubernetes)
+  [ -x "$etcd_dir/etcd" ] || need+=(etcd)
+  [ -x "$kwok_dir/kwok" ] || need+=(kwok)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "building missing tools: ${need[*]} (one-off; see tools/README.md for times)"
+    "$HERE/build.sh" "${need[@]}"
+  fi
+  BIN_APISERVER=$k8s_dir/kube-apiserver
+  BIN_KCM=$k8s_dir/kube-controller-manager
+  BIN_SCHED=$k8s_dir/kube-scheduler
+  BIN_ETCD=$etcd_dir/etcd
+  BIN_KWOK=$kwok_dir/kwok
+}
+
+# --------------------------------------------------------------------------------------------- PKI
+mkcert() {  # name subject ext-lines...
+  local name=$1 subj=$2; shift 2
+  printf '%s\n' "$@" > "$PKI/$name.ext"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null
+  openssl x509 -req -sha256 -days 3650 -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+    -CAcreateserial -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
+}
+
+ensure_pki() {
+  if [ -s "$PKI/ca.crt" ] && [ -s "$PKI/apiserver.crt" ] && [ -s "$PKI/admin.crt" ] && [ -s "$PKI/sa.pub" ] \
+     && [ -s "$KUBECONFIG_FILE" ] && grep -q "127.0.0.1:$APORT" "$KUBECONFIG_FILE"; then
+    return 0
+  fi
+  log "creating PKI in $PKI"
+  rm -rf "$PKI"; mkdir -p "$PKI"; chmod 700 "$PKI"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
+    -subj "/CN=llmd-xks-local-ca" 2>/dev/null
+  mkcert apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  mkcert admin "/O=system:masters/CN=kubernetes-admin" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=clientAuth"
+  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+  local b64="base64 -w0"
+  cat > "$KUBECONFIG_FILE" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: llmd-local
+  cluster:
+    server: https://127.0.0.1:$APORT
+    certificate-authority-data: $($b64 "$PKI/ca.crt")
+users:
+- name: admin
+  user:
+    client-certificate-data: $($b64 "$PKI/admin.crt")
+    client-key-data: $($b64 "$PKI/admin.key")
+contexts:
+- name: llmd-local
+  context: {cluster: llmd-local, user: admin}
+current-context: llmd-local
+EOF
+  chmod 600 "$KUBECONFIG_FILE"
+}
+
+# ------------------------------------------------------------------------------------- processes
+pidfile() { echo "$RUN/$1.pid"; }
+
+alive() {  # component -> 0 if its recorded pid runs and is the right program
+  local f; f=$(pidfile "$1")
+  [ -s "$f" ] || return 1
+  local pid; pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null || return 1
+  local want=$1; [ "$1" = standins ] && want=tests.standins
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want"
+}
+
+start() {  # component command...
+  local name=$1; shift
+  setsid "$@" > "$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$(pidfile "$name")"
+}
+
+stop() {  # component
+  local f; f=$(pidfile "$1")
+  [ -s "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  if alive "$1"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "$1 ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$f"
+}
+
+wait_for() {  # description seconds command...
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "timed out after ${secs}s waiting for $what (logs: $LOGS)"
+    sleep 0.2
+  done
+}
+
+check_alive() { alive "$1" || die "$1 exited during start-up; see $LOGS/$1.log: $(tail -5 "$LOGS/$1.log" 2>/dev/null)"; }
+etcd_healthy() { curl -sf "http://127.0.0.1:$EPORT/health" | grep -q '"health":"true"'; }
+apiserver_ready() { curl -sfk "https://127.0.0.1:$APORT/readyz" | grep -q ok; }
+
+kwok_stages() {  # writes $STATE/kwok-stages.yaml from the kwok module's kustomize/stage dir
+  local out=$STATE/kwok-stages-$KWOK_VERSION.yaml
+  if [ ! -s "$out" ]; then
+    local dir
+    dir=$(GOFLAGS=-modcacherw go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" 2>/dev/null |
+      "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || die "cannot locate sigs.k8s.io/kwok@$KWOK_VERSION in the Go module cache"
+    local f
+    : > "$out.tmp"
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+      [ -s "$dir/kustomize/stage/$f" ] || die "kwok stage $f missing in $dir"
+      { cat "$dir/kustomize/stage/$f"; echo; echo '---'; } >> "$out.tmp"
+    done
+    mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
+
+all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
+any_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" && return 0; done; return 1; }
+
+# ----------------------------------------------------------------------------------------- verbs
+cmd_up() {
+  local t0=$SECONDS
+  if all_alive && apiserver_ready; then
+    log "already up (KUBECONFIG=$KUBECONFIG_FILE)"; return 0
+  fi
+  if any_alive; then log "partially up; stopping the leftovers first"; cmd_down; fi
+  mkdir -p "$STATE" "$RUN" "$LOGS"
+  CLEANUP_ON_DIE=1
+  resolve_bins
+  ensure_pki
+  local stages; stages=$(kwok_stages)
+  rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
+  rm -f "$LOGS"/*.log
+
+  start etcd "$BIN_ETCD" --name=llmd-local --data-dir="$STATE/etcd" \
+    --listen-client-urls="http://127.0.0.1:$EPORT" --advertise-client-urls="http://127.0.0.1:$EPORT" \
+    --listen-peer-urls="http://127.0.0.1:$PPORT" --initial-advertise-peer-urls="http://127.0.0.1:$PPORT" \
+    --initial-cluster="llmd-local=http://127.0.0.1:$PPORT" --unsafe-no-fsync \
+    --listen-metrics-urls="" --log-level=warn
+  wait_for etcd 30 etcd_healthy
+
+  start kube-apiserver "$BIN_APISERVER" \
+    --etcd-servers="http://127.0.0.1:$EPORT" \
+    --bind-address=127.0.0.1 --secure-port="$APORT" --advertise-address=127.0.0.1 \
+    --endpoint-reconciler-type=none \
+    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+    --client-ca-file="$PKI/ca.crt" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --authorization-mode=RBAC \
+    --enable-admission-plugins=ExtendedResourceToleration \
+    --allow-privileged=true \
+    --max-requests-inflight=800 --max-mutating-requests-inflight=400 \
+    --profiling=false
+  wait_for kube-apiserver 90 apiserver_ready
+  check_alive etcd
+
+  start kube-controller-manager "$BIN_KCM" \
+    --kubeconfig="$KUBECONFIG_FILE" \
+    --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
+    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$STATE/kcm-certs" \
+    --leader-elect=false \
+    --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
+    --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --kube-api-qps=200 --kube-api-burst=400 \
+    --concurrent-gc-syncs=20 --concurrent-namespace-syncs=10 \
+    --profiling=false
+  start kube-scheduler "$BIN_SCHED" \
+    --kubeconfig="$KUBECONFIG_FILE" \
+    --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
+    --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --cert-dir="$STATE/sched-certs" \
+    --leader-elect=false --kube-api-qps=200 --kube-api-burst=400 --profiling=false
+  start kwok "$BIN_KWOK" --kubeconfig="$KUBECONFIG_FILE" --config="$stages" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds=40 --cidr="$POD_CIDR" --node-ip=127.0.0.1
+
+  # CRDs, KServe presets + config, GatewayClasses, default Gateway, fake Nodes
+  KUBECONFIG=$KUBECONFIG_FILE "$PYTHON" -m tools.localcluster.bootstrap --kubeconfig "$KUBECONFIG_FILE" \
+    > "$LOGS/bootstrap.log" 2>&1 || die "bootstrap failed: $(tail -20 "$LOGS/bootstrap.log")"
+
+  (cd "$REPO" && start standins "$PYTHON" -m tests.standins --kubeconfig "$KUBECONFIG_FILE")
+  local c; for c in "${COMPONENTS[@]}"; do check_alive "$c"; done
+  CLEANUP_ON_DIE=
+  log "up in $((SECONDS - t0)) s; KUBECONFIG=$KUBECONFIG_FILE"
+}
+
+cmd_down() {
+  local i
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[$i]}"; done
+  rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
+  log "down"
+}
+
+cmd_status() {
+  local c rc=0
+  for c in "${COMPONENTS[@]}"; do
+    if alive "$c"; then printf '%-24s running (pid %s)\n' "$c" "$(cat "$(pidfile "$c")")"
+    else printf '%-24s stopped\n' "$c"; rc=1; fi
+  done
+  if apiserver_ready; then echo "apiserver https://127.0.0.1:$APORT ready"; else echo "apiserver not ready"; rc=1; fi
+  echo "KUBECONFIG=$KUBECONFIG_FILE"
+  return $rc
+}
+
+cmd_env() { echo "export KUBECONFIG=$KUBECONFIG_FILE K8S_AUTH_KUBECONFIG=$KUBECONFIG_FILE"; }
+
+cd "$REPO"
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
