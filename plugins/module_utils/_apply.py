@@ -46,7 +46,12 @@ def ensure_present(client, rtype, namespace, name, build, check_mode=False, forc
             body = build(rtype.versions[0] if not api_version else api_version)
             return ApplyResult("created", None, body, {"before": {}, "after": body}, ["%s (check mode: would create)" % exc])
         raise
-    stamped = with_hash(build(version))
+    return apply_known(client, rtype, version, namespace, name, build(version), live, check_mode, force_conflicts)
+
+
+def apply_known(client, rtype, version, namespace, name, body, live, check_mode=False, force_conflicts=False):
+    """Apply ``body`` given the ``live`` object already read (None when absent)."""
+    stamped = with_hash(body)
     if is_unchanged(stamped, live):
         return ApplyResult("unchanged", version, live)
     diff = owned_diff(stamped, live)

@@ -17,7 +17,7 @@ import os
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.llmd.xks.plugins.module_utils._apply import ensure_absent, ensure_present
+from ansible_collections.llmd.xks.plugins.module_utils._apply import apply_known, ensure_absent, ensure_present
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
 from ansible_collections.llmd.xks.plugins.module_utils._diff import is_unchanged, with_hash
 from ansible_collections.llmd.xks.plugins.module_utils._discovery import Resolver, order_key
@@ -139,26 +139,26 @@ class ApplySet(object):
         plan.sort(key=lambda item: order_key(item[0]["kind"]))
         return plan
 
-    def _dry_run_changed(self, plan):
-        """Server-side validate every object that would change, before the first real write."""
-        errors = []
+    def _read_and_validate(self, plan, atomic):
+        """Read every object once; dry-run the ones that would change, all before the first real write."""
+        live, errors = {}, []
         for obj, rtype in plan:
             if rtype is None:
                 continue
             meta = obj["metadata"]
             path = rtype.path(obj["apiVersion"], meta.get("namespace"), meta["name"])
-            live = self.client.get_or_none(path)
-            stamped = with_hash(obj)
-            if is_unchanged(stamped, live):
+            live[path] = current = self.client.get_or_none(path)
+            if not atomic or self.check_mode or is_unchanged(with_hash(obj), current):
                 continue
             try:
-                self.client.apply(path, stamped, dry_run=True, force_conflicts=self.force_conflicts)
+                self.client.apply(path, with_hash(obj), dry_run=True, force_conflicts=self.force_conflicts)
             except ApiError as exc:
                 if exc.is_namespace_missing:
                     continue  # the namespace is created by this set
                 errors.append("%s: %s" % (self._key(obj), exc.message))
         if errors:
             raise SetError("Nothing was applied; the API server rejected: " + "; ".join(errors))
+        return live
 
     def _wait_crd(self, name, timeout=60):
         crd_type = self.resolver.resolve("apiextensions.k8s.io/v1", "CustomResourceDefinition")
@@ -166,8 +166,7 @@ class ApplySet(object):
 
     def present(self, atomic=True):
         plan = self._prepare()
-        if atomic and not self.check_mode and len(plan) > 1:
-            self._dry_run_changed(plan)
+        live = self._read_and_validate(plan, atomic and len(plan) > 1)
         defined_by_set = _crd_kinds(self.objects)
         for obj, rtype in plan:
             if rtype is None:
@@ -178,8 +177,13 @@ class ApplySet(object):
                 self.resolver.forget(obj["apiVersion"])
                 rtype = self.resolver.resolve(obj["apiVersion"], obj["kind"])
             meta = obj["metadata"]
-            outcome = ensure_present(self.client, rtype, meta.get("namespace"), meta["name"], lambda _v, o=obj: o,
-                                     self.check_mode, self.force_conflicts, obj["apiVersion"])
+            path = rtype.path(obj["apiVersion"], meta.get("namespace"), meta["name"])
+            if path in live:
+                outcome = apply_known(self.client, rtype, obj["apiVersion"], meta.get("namespace"), meta["name"], obj,
+                                      live[path], self.check_mode, self.force_conflicts)
+            else:
+                outcome = ensure_present(self.client, rtype, meta.get("namespace"), meta["name"], lambda _v, o=obj: o,
+                                         self.check_mode, self.force_conflicts, obj["apiVersion"])
             self.warnings.extend(outcome.warnings)
             self.results.append(dict(key=self._key(obj), kind=obj["kind"], name=meta["name"], api_version=obj["apiVersion"],
                                      namespace=meta.get("namespace"), action=outcome.action, changed=outcome.changed,

@@ -69,10 +69,17 @@ def fail_on_invalid(module, errors):
 
 
 def connect(module):
+    return _connector(module)
+
+
+def _connect(module):
     try:
         return KubeClient(api_client(module.params), request_timeout=module.params.get("request_timeout") or 30)
     except Exception as exc:  # kubeconfig parsing raises many types
         module.fail_json(msg="Cannot configure the Kubernetes client: %s. Set kubeconfig/context or K8S_AUTH_KUBECONFIG." % exc)
+
+
+_connector = _connect  # replaced by the unit tests' in-memory API
 
 
 class ResourceRunner(object):

@@ -48,8 +48,17 @@ class FakeKube(object):
         raise ApiError(404, "Not Found", {"reason": "NotFound", "message": "%s not found" % name,
                                           "details": {"name": name, "kind": "x"}})
 
+    DISCOVERY = {
+        "/apis/serving.kserve.io/v1alpha2": [{"name": "llminferenceservices", "kind": "LLMInferenceService", "namespaced": True},
+                                             {"name": "llminferenceservices/status", "kind": "LLMInferenceService", "namespaced": True}],
+        "/apis/gateway.networking.k8s.io/v1": [{"name": "httproutes", "kind": "HTTPRoute", "namespaced": True},
+                                               {"name": "gateways", "kind": "Gateway", "namespaced": True}],
+    }
+
     def get(self, path, query=None):
         self._record("GET", path)
+        if path in self.DISCOVERY and path in self.served:
+            return {"resources": self.DISCOVERY[path]}
         if path in self.objects:
             return copy.deepcopy(self.objects[path])
         if self._is_collection(path):
@@ -58,8 +67,11 @@ class FakeKube(object):
             return {"items": [copy.deepcopy(o) for p, o in sorted(self.objects.items()) if p.rsplit("/", 1)[0] == path]}
         self._missing(path)
 
-    def _is_collection(self, path):
-        return any(p.rsplit("/", 1)[0] == path for p in self.objects) or path.endswith("s")
+    @staticmethod
+    def _is_collection(path):
+        parts = path.strip("/").split("/")
+        rest = parts[2:] if parts[0] == "api" else parts[3:]
+        return len(rest) in (1, 3)
 
     def get_or_none(self, path):
         try:
@@ -128,7 +140,7 @@ def fake_kube(monkeypatch):
         "/apis/serving.kserve.io/v1alpha2", "/apis/inference.networking.k8s.io/v1",
         "/apis/gateway.networking.k8s.io/v1", "/api/v1", "/apis/apps/v1",
     ])
-    monkeypatch.setattr(_module, "connect", lambda module: fake)
+    monkeypatch.setattr(_module, "_connector", lambda module: fake)
     return fake
 
 
@@ -160,3 +172,71 @@ def run_module(monkeypatch):
         return caught.value.result
 
     return run
+
+
+def _shared_dir():
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(here))
+    for candidate in (os.environ.get("LLMD_XKS_SHARED"), os.path.join(repo, "..", "shared"), "/work/shared"):
+        if candidate and os.path.isdir(os.path.join(candidate, "crds")):
+            return os.path.abspath(candidate)
+    raise RuntimeError("The upstream CRDs (../shared/crds) were not found; set LLMD_XKS_SHARED to the shared folder")
+
+
+def _strict(schema):
+    """openAPIV3Schema -> JSON schema that rejects unknown fields, like fieldValidation=Strict does."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict((k, _strict(v) if isinstance(v, dict) else [_strict(i) for i in v] if isinstance(v, list) else v)
+               for k, v in schema.items() if not k.startswith("x-kubernetes-"))
+    if schema.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if schema.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out \
+            and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    if "format" in out:
+        out.pop("format")
+    return out
+
+
+class CRDSchemas(object):
+    """Validators for every kind/version of the upstream CRDs in shared/crds."""
+
+    def __init__(self, crd_dir):
+        import glob
+        import os
+
+        import yaml
+
+        self.validators = {}
+        for path in glob.glob(os.path.join(crd_dir, "**", "*.yaml"), recursive=True):
+            with open(path) as handle:
+                crd = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schema = _strict(version["schema"]["openAPIV3Schema"])
+                schema["properties"]["metadata"] = {"type": "object"}
+                self.validators[("%s/%s" % (group, version["name"]), kind)] = schema
+
+    def errors(self, obj):
+        import jsonschema
+
+        schema = self.validators.get((obj["apiVersion"], obj["kind"]))
+        if schema is None:
+            return ["no CRD serves %s %s" % (obj["apiVersion"], obj["kind"])]
+        validator = jsonschema.Draft7Validator(schema)
+        return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message) for e in validator.iter_errors(obj)]
+
+
+@pytest.fixture(scope="session")
+def crd_schemas():
+    import os
+
+    return CRDSchemas(os.path.join(_shared_dir(), "crds"))
