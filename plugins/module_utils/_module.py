@@ -73,8 +73,13 @@ def connect(module):
 
 
 def _connect(module):
+    import urllib3
+
     try:
         return KubeClient(api_client(module.params), request_timeout=module.params.get("request_timeout") or 30)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        module.fail_json(msg="Cannot reach the Kubernetes API: %s. Check the kubeconfig/context (option kubeconfig or "
+                             "K8S_AUTH_KUBECONFIG) and that the cluster is running." % exc)
     except Exception as exc:  # kubeconfig parsing raises many types
         module.fail_json(msg="Cannot configure the Kubernetes client: %s. Set kubeconfig/context or K8S_AUTH_KUBECONFIG." % exc)
 
