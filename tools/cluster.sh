@@ -175,24 +175,7 @@ kwok_stages() {  # writes $STATE/kwok-stages.yaml from the kwok module's kustomi
   echo "$out"
 }
 
-all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
-any_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" && return 0; done; return 1; }
-
-# ----------------------------------------------------------------------------------------- verbs
-cmd_up() {
-  local t0=$SECONDS
-  if all_alive && apiserver_ready; then
-    log "already up (KUBECONFIG=$KUBECONFIG_FILE)"; return 0
-  fi
-  if any_alive; then log "partially up; stopping the leftovers first"; cmd_down; fi
-  mkdir -p "$STATE" "$RUN" "$LOGS"
-  CLEANUP_ON_DIE=1
-  resolve_bins
-  ensure_pki
-  local stages; stages=$(kwok_stages)
-  rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
-  rm -f "$LOGS"/*.log
-
+start_etcd_apiserver() {
   start etcd "$BIN_ETCD" --name=llmd-local --data-dir="$STATE/etcd" \
     --listen-client-urls="http://127.0.0.1:$EPORT" --advertise-client-urls="http://127.0.0.1:$EPORT" \
     --listen-peer-urls="http://127.0.0.1:$PPORT" --initial-advertise-peer-urls="http://127.0.0.1:$PPORT" \
@@ -216,6 +199,60 @@ cmd_up() {
     --profiling=false
   wait_for kube-apiserver 90 apiserver_ready
   check_alive etcd
+}
+
+bootstrap() {  # phase
+  (cd "$REPO" && KUBECONFIG=$KUBECONFIG_FILE "$PYTHON" -m tools.localcluster.bootstrap --phase "$1" \
+    --kubeconfig "$KUBECONFIG_FILE" >> "$LOGS/bootstrap.log" 2>&1) || die "bootstrap $1 failed: $(tail -20 "$LOGS/bootstrap.log")"
+}
+
+snapshot_key() {  # hash of every input of the static bootstrap
+  {
+    echo "$KUBERNETES_VERSION $ETCD_VERSION $APORT"
+    cat "$REPO/playbooks/vars/accelerators.yml" "$REPO/inventories/local/group_vars/all/cluster.yml" \
+        "$HERE"/localcluster/*.py
+    find "${LLMD_XKS_CRDS_DIR:-/work/shared/crds}" "${LLMD_XKS_KSERVE_PRESETS_DIR:-/work/shared/kserve-presets/v0.20.0}" \
+      -name '*.yaml' -type f | sort | xargs cat
+    echo "${LLMD_XKS_DEFAULT_GATEWAY:-1}"
+  } | sha256sum | cut -c1-16
+}
+
+all_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
+any_alive() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" && return 0; done; return 1; }
+
+# ----------------------------------------------------------------------------------------- verbs
+cmd_up() {
+  local t0=$SECONDS
+  if all_alive && apiserver_ready; then
+    log "already up (KUBECONFIG=$KUBECONFIG_FILE)"; return 0
+  fi
+  if any_alive; then log "partially up; stopping the leftovers first"; cmd_down; fi
+  mkdir -p "$STATE" "$RUN" "$LOGS"
+  CLEANUP_ON_DIE=1
+  resolve_bins
+  ensure_pki
+  local stages; stages=$(kwok_stages)
+  rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
+  rm -f "$LOGS"/*.log
+
+  # etcd data: a fresh copy of a snapshot taken right after the static bootstrap (CRDs, presets,
+  # GatewayClasses, Nodes), keyed by a hash of everything that goes into it. Cold: build it once.
+  local key snap
+  key=$(snapshot_key); snap=$STATE/snapshots/etcd-$key
+  if [ -d "$snap" ]; then
+    cp -a "$snap" "$STATE/etcd"
+    start_etcd_apiserver
+    log "etcd restored from snapshot $key; apiserver ready after $((SECONDS - t0)) s"
+  else
+    start_etcd_apiserver
+    log "apiserver ready after $((SECONDS - t0)) s; installing CRDs, presets, GatewayClasses, Nodes (cold, once per input change)"
+    bootstrap static
+    stop kube-apiserver; stop etcd
+    rm -rf "$STATE/snapshots"; mkdir -p "$STATE/snapshots"
+    cp -a "$STATE/etcd" "$snap.tmp" && mv "$snap.tmp" "$snap"
+    log "etcd snapshot $key saved after $((SECONDS - t0)) s"
+    start_etcd_apiserver
+  fi
 
   start kube-controller-manager "$BIN_KCM" \
     --kubeconfig="$KUBECONFIG_FILE" \
@@ -237,9 +274,7 @@ cmd_up() {
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-lease-duration-seconds=40 --cidr="$POD_CIDR" --node-ip=127.0.0.1
 
-  # CRDs, KServe presets + config, GatewayClasses, default Gateway, fake Nodes
-  KUBECONFIG=$KUBECONFIG_FILE "$PYTHON" -m tools.localcluster.bootstrap --kubeconfig "$KUBECONFIG_FILE" \
-    > "$LOGS/bootstrap.log" 2>&1 || die "bootstrap failed: $(tail -20 "$LOGS/bootstrap.log")"
+  bootstrap ready   # wait until kwok made the Nodes Ready
 
   (cd "$REPO" && start standins "$PYTHON" -m tests.standins --kubeconfig "$KUBECONFIG_FILE")
   local c; for c in "${COMPONENTS[@]}"; do check_alive "$c"; done

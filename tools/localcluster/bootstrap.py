@@ -199,17 +199,21 @@ def main(argv=None) -> int:
     ap.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"))
     ap.add_argument("--crds", default=CRDS_DIR)
     ap.add_argument("--presets", default=PRESETS_DIR)
+    ap.add_argument("--phase", choices=("static", "ready", "all"), default="all",
+                    help="static: objects (CRDs, presets, nodes...); ready: wait until kwok made the Nodes Ready")
     args = ap.parse_args(argv)
     t0 = time.time()
     api = kube.api_client(args.kubeconfig)
-    names = install_crds(api, args.crds)
-    kube.apply_object(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KSERVE_NS}})
-    install_nodes(api)  # independent of the CRDs; lets kwok start initializing early
-    wait_established(api, names)
-    install_gateways(api, os.environ.get("LLMD_XKS_DEFAULT_GATEWAY", "1") != "0")
-    install_kserve(api, args.presets)
-    wait_nodes_ready(api, len(nodes.default_manifests()))
-    log(f"done in {time.time() - t0:.1f}s")
+    if args.phase in ("static", "all"):
+        names = install_crds(api, args.crds)
+        kube.apply_object(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KSERVE_NS}})
+        install_nodes(api)
+        wait_established(api, names)
+        install_gateways(api, os.environ.get("LLMD_XKS_DEFAULT_GATEWAY", "1") != "0")
+        install_kserve(api, args.presets)
+    if args.phase in ("ready", "all"):
+        wait_nodes_ready(api, len(nodes.default_manifests()))
+    log(f"phase {args.phase} done in {time.time() - t0:.1f}s")
     return 0
 
 
