@@ -55,8 +55,8 @@ units: setup ## Unit tests (pytest tests/unit and tests/tools)
 	@$(GATE) --no-tests-ok units env PYTHONPATH=$(COLLECTIONS) \
 		$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) $(UNIT_PATHS)
 
-units-ansible-test: setup ## Unit tests through ansible-test units (own venv, physical copy)
-	@$(GATE) units-at bash tools/ansible_test.sh units --python $(PYTHON_VERSION) --venv --requirements
+units-ansible-test: setup ## Unit tests through ansible-test units (.venv interpreter, physical copy)
+	@$(GATE) units-at bash tools/ansible_test.sh units --python-interpreter $(BIN)/python --python $(PYTHON_VERSION)
 
 sanity: setup ## ansible-test sanity on a physical copy (.cache/ansible-test-root)
 	@$(BIN)/python tools/sanity_ignores.py --check || \
