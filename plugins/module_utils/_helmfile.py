@@ -1,0 +1,334 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""PRIVATE to the llmd.xks collection: drive the helmfile and helm command-line tools.
+
+``changed`` comes from ``helmfile diff --detailed-exitcode`` (the helm-diff convention: exit 2 means
+there are changes, 0 none, anything else an error); ``apply``/``sync`` only run when the diff found
+changes. Release states come from ``helmfile list --output json`` (what the helmfile declares) joined
+with ``helm list --all-namespaces --all --output json`` (what is installed). Errors are reduced to the
+first meaningful line of helm's or helmfile's output.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+DIFF_CHANGES = 2
+
+
+class HelmfileError(Exception):
+    def __init__(self, msg, rc=None, stdout="", stderr="", command=None):
+        super(HelmfileError, self).__init__(msg)
+        self.msg = msg
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.command = command
+
+
+# --------------------------------------------------------------------------------------------------
+# Error messages
+
+
+_HELM_DIFF_MISSING = (
+    re.compile(r'unknown command "diff" for "helm"'),
+    re.compile(r'plugin "diff" (?:not found|exited)', re.I),
+    re.compile(r"helm-diff (?:plugin )?(?:is )?not installed", re.I),
+)
+_YAML_ERROR = re.compile(
+    r"(error converting YAML to JSON|yaml: line \d+|yaml: unmarshal errors|"
+    r"did not find expected|mapping values are not allowed|could not find expected|found character that cannot start)")
+_NOISE = re.compile(r"^(PATH:|ARGS:|ERROR:|EXIT STATUS|STDERR:|COMBINED OUTPUT:|\d+: |exit status \d+$|"
+                    r"Run '.*--help' for usage|Use \".* --help\"|Listing releases|Comparing release|Building dependency|"
+                    r"Adding repo|Upgrading release|Release \".*\" has been|Deleting |Affected releases|"
+                    r"UPDATED RELEASES|DELETED RELEASES|NAME\s)")
+
+
+def _lines(text):
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def first_error_line(stderr, stdout=""):
+    """The first line that says what went wrong, from helmfile's wrapped helm output."""
+    lines = _lines(stderr) + _lines(stdout)
+    for line in lines:
+        if line.startswith("Error:") or line.startswith("error:"):
+            return line
+    for line in lines:
+        match = re.match(r"^err \d+: (.*)$", line)
+        if match:
+            return match.group(1)
+    for line in lines:
+        if re.search(r"\b(failed|error|cannot|invalid|not found|no such file)\b", line, re.I) and not _NOISE.match(line):
+            return line
+    meaningful = [line for line in lines if not _NOISE.match(line)]
+    return meaningful[-1] if meaningful else "no output"
+
+
+def failed_release(stderr):
+    match = re.search(r"failed processing release ([^\s:]+)", stderr or "")
+    if match:
+        return match.group(1)
+    match = re.search(r'release "([^"]+)" failed', stderr or "")
+    return match.group(1) if match else None
+
+
+def is_helm_diff_missing(text):
+    return any(p.search(text or "") for p in _HELM_DIFF_MISSING)
+
+
+def is_yaml_error(text):
+    return bool(_YAML_ERROR.search(text or ""))
+
+
+def yaml_problem(path):
+    """None if ``path`` parses as YAML, else the parser's message."""
+    import yaml
+
+    try:
+        with open(path) as handle:
+            list(yaml.safe_load_all(handle))
+    except yaml.YAMLError as exc:
+        return " ".join(str(exc).split())
+    except (OSError, IOError) as exc:
+        return str(exc)
+    return None
+
+
+def values_files_of_state(helmfile_path):
+    """Plain (non-template) values files that the releases of a plain helmfile.yaml reference."""
+    import yaml
+
+    found = []
+    if helmfile_path.endswith(".gotmpl"):
+        return found
+    base = os.path.dirname(os.path.abspath(helmfile_path))
+    try:
+        with open(helmfile_path) as handle:
+            docs = [d for d in yaml.safe_load_all(handle) if isinstance(d, dict)]
+    except Exception:  # the helmfile itself is broken: helmfile's own message says so
+        return found
+    for doc in docs:
+        entries = []
+        for release in doc.get("releases") or []:
+            if isinstance(release, dict):
+                entries.extend(release.get("values") or [])
+        for env in (doc.get("environments") or {}).values():
+            if isinstance(env, dict):
+                entries.extend(env.get("values") or [])
+        for entry in entries:
+            if isinstance(entry, str) and not entry.endswith(".gotmpl") and "{{" not in entry:
+                path = entry if os.path.isabs(entry) else os.path.join(base, entry)
+                if os.path.isfile(path):
+                    found.append(path)
+    return found
+
+
+def readable_error(action, rc, stdout, stderr, candidate_values_files=()):
+    """One message that says what failed and why, without the raw wrapped output."""
+    text = (stderr or "") + "\n" + (stdout or "")
+    release = failed_release(text)
+    where = " (release %s)" % release if release else ""
+    if is_helm_diff_missing(text):
+        return ("the helm-diff plugin is not installed: helm said '%s'. Install it (helm plugin install "
+                "https://github.com/databus23/helm-diff) or point the option helm_plugins (HELM_PLUGINS) at a "
+                "directory that contains it" % first_error_line(stderr, stdout))
+    if is_yaml_error(text):
+        for path in candidate_values_files:
+            problem = yaml_problem(path)
+            if problem:
+                return "values file %s is not valid YAML: %s" % (path, problem)
+    if "Kubernetes cluster unreachable" in text:
+        return "helm cannot reach the cluster%s: %s" % (where, first_error_line(stderr, stdout))
+    return "helmfile %s failed%s (rc=%s): %s" % (action, where, rc, first_error_line(stderr, stdout))
+
+
+# --------------------------------------------------------------------------------------------------
+# The runner
+
+
+def state_values_set_arg(key, value):
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif value is None:
+        value = "null"
+    value = str(value).replace("\\", "\\\\").replace(",", "\\,")
+    return "%s=%s" % (key, value)
+
+
+class Helmfile(object):
+    """Builds and runs helmfile/helm commands. ``run_command(argv, env) -> (rc, out, err)``."""
+
+    def __init__(self, run_command, params, helmfile, helm):
+        self._run = run_command
+        self.params = params
+        self.helmfile = helmfile
+        self.helm = helm
+        self.commands = []
+        self.tmpdir = None
+        self.state_values_files = list(params.get("values_files") or [])
+        self.env = self._environment()
+
+    # -- set-up ------------------------------------------------------------------------------------
+
+    def _environment(self):
+        params = self.params
+        env = {"HELM_DIFF_COLOR": "false", "HELMFILE_UPGRADE_NOTICE_DISABLED": "true"}
+        kubeconfig = params.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
+        if kubeconfig:
+            env["KUBECONFIG"] = os.path.expanduser(kubeconfig)
+        if params.get("helm_plugins"):
+            env["HELM_PLUGINS"] = params["helm_plugins"]
+        for key, value in (params.get("env") or {}).items():
+            env[str(key)] = str(value)
+        return env
+
+    @property
+    def kube_context(self):
+        return self.params.get("kube_context") or os.environ.get("K8S_AUTH_CONTEXT")
+
+    def prepare(self):
+        if self.params.get("values"):
+            self.tmpdir = tempfile.mkdtemp(prefix="llmd-xks-helmfile-")
+            path = os.path.join(self.tmpdir, "inline-values.yaml")
+            with open(path, "w") as handle:
+                json.dump(self.params["values"], handle)  # JSON is YAML
+            self.state_values_files.append(path)
+
+    def cleanup(self):
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    def candidate_values_files(self):
+        return list(self.params.get("values_files") or []) + values_files_of_state(self.params["file"])
+
+    # -- command lines -----------------------------------------------------------------------------
+
+    def global_args(self):
+        params = self.params
+        args = [self.helmfile, "--file", params["file"], "--no-color"]
+        if self.helm:
+            args += ["--helm-binary", self.helm]
+        if params.get("environment"):
+            args += ["--environment", params["environment"]]
+        if params.get("namespace"):
+            args += ["--namespace", params["namespace"]]
+        if self.kube_context:
+            args += ["--kube-context", self.kube_context]
+        for selector in params.get("selectors") or []:
+            args += ["--selector", selector]
+        for path in self.state_values_files:
+            args += ["--state-values-file", path]
+        for key in sorted(params.get("set") or {}):
+            args += ["--state-values-set", state_values_set_arg(key, params["set"][key])]
+        return args
+
+    def _skip_deps(self):
+        return ["--skip-deps"] if self.params.get("skip_deps") else []
+
+    def run(self, action, argv, ok=(0,)):
+        self.commands.append(" ".join(argv))
+        rc, out, err = self._run(argv, self.env)
+        if rc not in ok:
+            raise HelmfileError(readable_error(action, rc, out, err, self.candidate_values_files()),
+                                rc=rc, stdout=out, stderr=err, command=" ".join(argv))
+        return rc, out, err
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def diff(self):
+        """(has_changes, diff text)."""
+        argv = self.global_args() + ["diff", "--detailed-exitcode"] + self._skip_deps()
+        argv += list(self.params.get("diff_args") or [])
+        rc, out, err = self.run("diff", argv, ok=(0, DIFF_CHANGES))
+        return rc == DIFF_CHANGES, out
+
+    def apply(self):
+        command = self.params.get("command") or "apply"
+        argv = self.global_args() + [command] + self._skip_deps()
+        if self.params.get("wait"):
+            argv += ["--wait"]
+            if self.params.get("wait_timeout"):
+                argv += ["--timeout", str(self.params["wait_timeout"])]
+        argv += list(self.params.get("extra_args") or [])
+        return self.run(command, argv)[1]
+
+    def destroy(self):
+        argv = self.global_args() + ["destroy"] + self._skip_deps() + list(self.params.get("extra_args") or [])
+        return self.run("destroy", argv)[1]
+
+    def declared(self):
+        argv = self.global_args() + ["list", "--output", "json"]
+        out = self.run("list", argv)[1]
+        start = out.find("[")
+        try:
+            releases = json.loads(out[start:]) if start >= 0 else []
+        except ValueError:
+            raise HelmfileError("helmfile list printed no JSON: %s" % first_error_line("", out))
+        return releases or []
+
+    def installed(self):
+        """Releases helm knows about: {(namespace, name): helm list entry}."""
+        argv = [self.helm or "helm", "list", "--all-namespaces", "--all", "--output", "json", "--max", "0"]
+        if self.kube_context:
+            argv += ["--kube-context", self.kube_context]
+        out = self.run("list (helm)", argv)[1]
+        try:
+            entries = json.loads(out or "[]") or []
+        except ValueError:
+            raise HelmfileError("helm list printed no JSON: %s" % first_error_line("", out))
+        return dict(((e.get("namespace"), e.get("name")), e) for e in entries)
+
+    def releases(self, default_namespace="default"):
+        """Declared releases with their installed state."""
+        installed = self.installed()
+        result = []
+        for rel in self.declared():
+            namespace = rel.get("namespace") or self.params.get("namespace") or default_namespace
+            live = installed.get((namespace, rel.get("name")))
+            result.append(dict(
+                name=rel.get("name"),
+                namespace=namespace,
+                chart=rel.get("chart"),
+                version=rel.get("version") or None,
+                enabled=_truthy(rel.get("enabled", True)),
+                labels=_labels(rel.get("labels")),
+                status=live.get("status") if live else "absent",
+                revision=_int(live.get("revision")) if live else None,
+                app_version=live.get("app_version") if live else None,
+                installed_chart=live.get("chart") if live else None,
+                updated=live.get("updated") if live else None,
+            ))
+        return result
+
+
+def _truthy(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("true", "yes", "1")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _labels(value):
+    """helmfile list prints labels as "k:v,k2:v2"."""
+    if isinstance(value, dict):
+        return value
+    out = {}
+    for part in (value or "").split(","):
+        if ":" in part:
+            key, val = part.split(":", 1)
+            out[key.strip()] = val.strip()
+    return out

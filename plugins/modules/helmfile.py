@@ -1,0 +1,355 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: helmfile
+short_description: Apply, sync or destroy a helmfile, reporting a change only when a release changes
+version_added: 0.1.0
+description:
+  - Runs the C(helmfile) command-line tool on one helmfile (C(helmfile.yaml) or C(helmfile.yaml.gotmpl)).
+  - With O(state=present) it first runs C(helmfile diff --detailed-exitcode) (exit code 2 means that at least one
+    release would change) and runs C(helmfile apply) or C(helmfile sync) only when it found changes, so a second run
+    reports no change. In check mode only the diff runs.
+  - With O(state=absent) it runs C(helmfile destroy) when at least one of the selected releases is installed.
+  - Needs C(helmfile), C(helm) and the helm-diff plugin on the host that runs the module. A missing helm-diff plugin,
+    a values file that is not valid YAML, or an unreachable cluster fail with one readable message; the raw output
+    is returned in RV(stderr).
+  - Values given with O(values_files), O(values) and O(set) are helmfile I(state values) (C(--state-values-file),
+    C(--state-values-set)), which the helmfile's templates read as C(.Values) / C(.StateValues).
+author:
+  - llmd.xks maintainers
+options:
+  file:
+    description:
+      - Path of the helmfile (C(helmfile.yaml), C(helmfile.yaml.gotmpl) or a C(helmfile.d) directory).
+    type: path
+    required: true
+  state:
+    description:
+      - V(present) installs or upgrades the selected releases; V(absent) uninstalls them.
+    type: str
+    default: present
+    choices: [present, absent]
+  command:
+    description:
+      - Subcommand used to install or upgrade when the diff finds changes. V(apply) upgrades only the releases that
+        differ; V(sync) upgrades every selected release.
+    type: str
+    default: apply
+    choices: [apply, sync]
+  environment:
+    description:
+      - The helmfile environment (C(--environment)).
+    type: str
+  namespace:
+    description:
+      - Namespace for releases that do not name one (C(--namespace)).
+    type: str
+  selectors:
+    description:
+      - Release selectors such as V(name=ms-pattern1) or V(type=infrastructure,tier=a); each is one C(--selector),
+        releases matching any of them are selected.
+    type: list
+    elements: str
+    default: []
+  values_files:
+    description:
+      - State values files (C(--state-values-file)), in order. Each must be valid YAML.
+    type: list
+    elements: path
+    default: []
+  values:
+    description:
+      - Inline state values, written to a temporary file that is passed after O(values_files).
+    type: dict
+    default: {}
+  set:
+    description:
+      - State values set on the command line (C(--state-values-set key=value)); keys may be dotted paths. Use
+        O(values) for lists and mappings.
+    type: dict
+    default: {}
+  kubeconfig:
+    description:
+      - Kubeconfig file for helm, passed as E(KUBECONFIG). Defaults to E(K8S_AUTH_KUBECONFIG), then to the
+        E(KUBECONFIG) of the environment.
+    type: path
+  kube_context:
+    description:
+      - Kubeconfig context (C(--kube-context)). Defaults to E(K8S_AUTH_CONTEXT).
+    type: str
+    aliases: [context]
+  binary_path:
+    description:
+      - Path of the helmfile executable. Defaults to C(helmfile) on E(PATH).
+    type: path
+  helm_binary:
+    description:
+      - Path of the helm executable (C(--helm-binary)). Defaults to C(helm) on E(PATH).
+    type: path
+  helm_plugins:
+    description:
+      - Directory of helm plugins, passed as E(HELM_PLUGINS); it must contain the helm-diff plugin.
+    type: path
+  skip_deps:
+    description:
+      - Pass C(--skip-deps), so that helmfile neither adds chart repositories nor builds chart dependencies.
+        Keep it on for local or vendored charts and offline use.
+    type: bool
+    default: true
+  wait:
+    description:
+      - Pass C(--wait) to C(apply)/C(sync) so helm waits until the releases' workloads are ready.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds helm waits per release when O(wait=true) (C(--timeout)).
+    type: int
+    default: 300
+  env:
+    description:
+      - Extra environment variables for helmfile and helm, for example E(RELEASE_NAME_POSTFIX).
+    type: dict
+    default: {}
+  extra_args:
+    description:
+      - Extra arguments added after the C(apply), C(sync) or C(destroy) subcommand.
+    type: list
+    elements: str
+    default: []
+  diff_args:
+    description:
+      - Extra arguments added after the C(diff) subcommand, for example V(--context=3).
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    description: Runs only C(helmfile diff) and reports whether a release would change.
+    support: full
+  diff_mode:
+    description: Returns the helm-diff output as the task diff.
+    support: full
+  idempotent:
+    description: A second run with the same arguments reports no change.
+    support: full
+notes:
+  - Tested with helmfile v1.4.4, helm v3.21.4 and helm-diff v3.15.11.
+seealso:
+  - name: helmfile
+    description: Declarative spec for deploying helm charts.
+    link: https://helmfile.readthedocs.io/
+"""
+
+EXAMPLES = r"""
+- name: Install or upgrade the llm-d releases of a rendered helmfile
+  llmd.xks.helmfile:
+    file: /var/lib/llmd/pattern1/helmfile.yaml.gotmpl
+    environment: gke
+    namespace: llm-d
+    env:
+      RELEASE_NAME_POSTFIX: pattern1
+    wait: true
+
+- name: Only the model-service release, with inline state values
+  llmd.xks.helmfile:
+    file: helmfile.yaml
+    selectors: [name=ms-pattern1]
+    values:
+      decode:
+        replicas: 3
+
+- name: Uninstall everything the helmfile declares
+  llmd.xks.helmfile:
+    file: helmfile.yaml
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a release was (or in check mode would be) installed, upgraded or uninstalled.
+  returned: always
+  type: bool
+releases:
+  description: The releases the helmfile declares for the selection, with their state in the cluster.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Release name.
+      type: str
+    namespace:
+      description: Release namespace.
+      type: str
+    chart:
+      description: Chart reference from the helmfile.
+      type: str
+    version:
+      description: Chart version from the helmfile.
+      type: str
+    enabled:
+      description: Whether the release is enabled in the helmfile (its C(condition)).
+      type: bool
+    labels:
+      description: Release labels from the helmfile.
+      type: dict
+    status:
+      description: Helm status (V(deployed), V(failed), V(pending-install) ...) or V(absent).
+      type: str
+    revision:
+      description: Helm revision, null when absent.
+      type: int
+    app_version:
+      description: App version of the installed chart.
+      type: str
+    installed_chart:
+      description: Name-version of the installed chart.
+      type: str
+  sample:
+    - {name: demo, namespace: apps, chart: ./charts/demo, version: null, enabled: true, labels: {tier: web},
+       status: deployed, revision: 2, app_version: "1.0.0", installed_chart: demo-0.1.0}
+diff:
+  description: The helm-diff output (O(state=present)) or the releases that would be uninstalled.
+  returned: diff mode and changed
+  type: dict
+  contains:
+    prepared:
+      description: The diff text.
+      type: str
+commands:
+  description: The command lines that ran, in order.
+  returned: always
+  type: list
+  elements: str
+stdout:
+  description: Output of the C(apply), C(sync) or C(destroy) command, or of the failing command.
+  returned: when such a command ran
+  type: str
+stderr:
+  description: Standard error of the failing command.
+  returned: failure
+  type: str
+rc:
+  description: Exit code of the failing command.
+  returned: failure
+  type: int
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmd.xks.plugins.module_utils._helmfile import (
+    Helmfile,
+    HelmfileError,
+    values_files_of_state,
+    yaml_problem,
+)
+
+
+def argument_spec():
+    return dict(
+        file=dict(type="path", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        command=dict(type="str", default="apply", choices=["apply", "sync"]),
+        environment=dict(type="str"),
+        namespace=dict(type="str"),
+        selectors=dict(type="list", elements="str", default=[]),
+        values_files=dict(type="list", elements="path", default=[]),
+        values=dict(type="dict", default={}),
+        set=dict(type="dict", default={}),
+        kubeconfig=dict(type="path"),
+        kube_context=dict(type="str", aliases=["context"]),
+        binary_path=dict(type="path"),
+        helm_binary=dict(type="path"),
+        helm_plugins=dict(type="path"),
+        skip_deps=dict(type="bool", default=True),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=300),
+        env=dict(type="dict", default={}),
+        extra_args=dict(type="list", elements="str", default=[]),
+        diff_args=dict(type="list", elements="str", default=[]),
+    )
+
+
+def find_binary(module, name, explicit, option):
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            module.fail_json(msg="%s: %s is not an executable file" % (option, explicit), commands=[])
+        return explicit
+    path = module.get_bin_path(name)
+    if not path:
+        module.fail_json(msg="%s was not found on PATH; install it or set the option %s" % (name, option), commands=[])
+    return path
+
+
+def preflight(module):
+    """Problems found without running anything: missing files, values files that are not YAML."""
+    params = module.params
+    if not os.path.exists(params["file"]):
+        return "the helmfile %s does not exist" % params["file"]
+    for path in params["values_files"]:
+        if not os.path.isfile(path):
+            return "values file %s does not exist" % path
+    for path in list(params["values_files"]) + values_files_of_state(params["file"]):
+        problem = yaml_problem(path)
+        if problem:
+            return "values file %s is not valid YAML: %s" % (path, problem)
+    return None
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    problem = preflight(module)
+    if problem:
+        module.fail_json(msg=problem, commands=[])
+    helmfile_bin = find_binary(module, "helmfile", params["binary_path"], "binary_path")
+    helm_bin = find_binary(module, "helm", params["helm_binary"], "helm_binary")
+
+    def run_command(argv, env):
+        return module.run_command(argv, environ_update=env, cwd=os.path.dirname(os.path.abspath(params["file"])))
+
+    runner = Helmfile(run_command, params, helmfile_bin, helm_bin)
+    result = dict(changed=False)
+    try:
+        runner.prepare()
+        if params["state"] == "present":
+            changes, text = runner.diff()
+            result["changed"] = changes
+            if changes and module._diff:
+                result["diff"] = dict(prepared=text)
+            if changes and not module.check_mode:
+                result["stdout"] = runner.apply()
+            result["releases"] = runner.releases()
+        else:
+            before = runner.releases()
+            installed = [r for r in before if r["status"] != "absent"]
+            result["changed"] = bool(installed)
+            if installed and module._diff:
+                result["diff"] = dict(prepared="".join("- release %s/%s (%s, revision %s)\n" % (
+                    r["namespace"], r["name"], r["installed_chart"], r["revision"]) for r in installed))
+            if installed and not module.check_mode:
+                result["stdout"] = runner.destroy()
+                result["releases"] = runner.releases()
+            else:
+                result["releases"] = before
+    except HelmfileError as err:
+        module.fail_json(msg=err.msg, rc=err.rc, stdout=err.stdout, stderr=err.stderr, command=err.command,
+                         commands=runner.commands)
+    finally:
+        runner.cleanup()
+    result["commands"] = runner.commands
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

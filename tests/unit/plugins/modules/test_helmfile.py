@@ -1,0 +1,227 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""llmd.xks.helmfile against a fake helmfile/helm executable (fake_helmfile.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.llmd.xks.plugins.modules import helmfile as module
+
+FAKE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_helmfile.py")
+
+HELM_DIFF_MISSING = """Comparing release=demo, chart=charts/demo, namespace=apps
+in ./helmfile.yaml: command "/bin/helm" exited with non-zero status:
+
+PATH:
+  /bin/helm
+
+ARGS:
+  0: helm (4 bytes)
+  1: diff (4 bytes)
+
+ERROR:
+  exit status 1
+
+EXIT STATUS
+  1
+
+STDERR:
+  Error: unknown command "diff" for "helm"
+  Run 'helm --help' for usage.
+
+COMBINED OUTPUT:
+  Error: unknown command "diff" for "helm"
+  Run 'helm --help' for usage.
+"""
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in ("helmfile", "helm"):
+        os.symlink(FAKE, str(bindir / name))
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"declared": [
+        {"name": "demo", "namespace": "apps", "chart": "./charts/demo", "labels": "tier:web"},
+        {"name": "other", "chart": "./charts/demo", "labels": "tier:db"},
+    ], "installed": {}}))
+    monkeypatch.setenv("FAKE_HELM_STATE", str(state))
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    monkeypatch.delenv("K8S_AUTH_CONTEXT", raising=False)
+    helmfile = tmp_path / "helmfile.yaml"
+    helmfile.write_text("releases:\n- name: demo\n  chart: ./charts/demo\n  values: [values/demo.yaml]\n")
+    (tmp_path / "values").mkdir()
+    (tmp_path / "values" / "demo.yaml").write_text("replicas: 1\n")
+
+    class Fake(object):
+        dir = tmp_path
+        file = str(helmfile)
+        args = dict(file=str(helmfile), binary_path=str(bindir / "helmfile"), helm_binary=str(bindir / "helm"))
+
+        @staticmethod
+        def state():
+            return json.loads(state.read_text())
+
+        @staticmethod
+        def update(**kwargs):
+            data = json.loads(state.read_text())
+            data.update(kwargs)
+            state.write_text(json.dumps(data))
+
+        @staticmethod
+        def subcommands():
+            out = []
+            for call in json.loads(state.read_text())["calls"]:
+                words = [a for a in call["argv"][1:] if not a.startswith("-")]
+                out.append(call["argv"][0] + ":" + next((w for w in words if w in (
+                    "diff", "apply", "sync", "destroy", "list")), "?"))
+            return out
+
+    return Fake
+
+
+def test_install_then_no_change_then_upgrade(fake, run_module):
+    first = run_module(module, dict(fake.args, set={"replicas": 1}))
+    assert first["changed"] is True
+    assert fake.subcommands() == ["helmfile:diff", "helmfile:apply", "helm:list", "helmfile:list"]
+    demo = [r for r in first["releases"] if r["name"] == "demo"][0]
+    assert demo["status"] == "deployed" and demo["revision"] == 1 and demo["labels"] == {"tier": "web"}
+    assert "--skip-deps" in first["commands"][0] and "--detailed-exitcode" in first["commands"][0]
+
+    again = run_module(module, dict(fake.args, set={"replicas": 1}))
+    assert again["changed"] is False
+    assert not any("apply" in c.split() for c in again["commands"])
+
+    upgrade = run_module(module, dict(fake.args, set={"replicas": 2}))
+    assert upgrade["changed"] is True
+    assert [r["revision"] for r in upgrade["releases"] if r["name"] == "demo"] == [2]
+
+
+def test_check_mode_runs_only_the_diff_and_diff_mode_returns_it(fake, run_module):
+    result = run_module(module, dict(fake.args), check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert "ConfigMap (v1) has changed" in result["diff"]["prepared"]
+    assert "helmfile:apply" not in fake.subcommands()
+    assert fake.state()["installed"] == {}
+    assert all(r["status"] == "absent" for r in result["releases"])
+
+
+def test_arguments_are_passed_through(fake, run_module, tmp_path):
+    values = tmp_path / "state.yaml"
+    values.write_text("a: 1\n")
+    run_module(module, dict(fake.args, environment="gke", namespace="llm", selectors=["tier=web"],
+                            values_files=[str(values)], values={"nested": {"x": [1, 2]}},
+                            set={"b": "x,y", "flag": True}, kube_context="ctx", kubeconfig="/k/config",
+                            helm_plugins="/plugins", env={"RELEASE_NAME_POSTFIX": "p1"}, wait=True,
+                            wait_timeout=60, extra_args=["--suppress-secrets"]))
+    calls = fake.state()["calls"]
+    diff = calls[0]["argv"]
+    for flag, value in (("--environment", "gke"), ("--namespace", "llm"), ("--selector", "tier=web"),
+                        ("--kube-context", "ctx"), ("--state-values-file", str(values))):
+        assert diff[diff.index(flag) + 1] == value
+    assert "b=x\\,y" in diff and "flag=true" in diff
+    inline = [diff[i + 1] for i, a in enumerate(diff) if a == "--state-values-file"][1]
+    assert not os.path.exists(inline)  # temporary file removed afterwards
+    apply = calls[1]["argv"]
+    assert apply[apply.index("apply"):] == ["apply", "--skip-deps", "--wait", "--timeout", "60", "--suppress-secrets"]
+    assert calls[0]["env"] == {"KUBECONFIG": "/k/config", "HELM_PLUGINS": "/plugins", "RELEASE_NAME_POSTFIX": "p1",
+                               "HELM_DIFF_COLOR": "false"}
+    selected = run_module(module, dict(fake.args, selectors=["tier=web"]))
+    assert [r["name"] for r in selected["releases"]] == ["demo"]
+
+
+def test_k8s_auth_kubeconfig_is_honoured(fake, run_module, monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "/from/env")
+    monkeypatch.setenv("K8S_AUTH_CONTEXT", "envctx")
+    run_module(module, dict(fake.args), check_mode=True)
+    call = fake.state()["calls"][0]
+    assert call["env"]["KUBECONFIG"] == "/from/env"
+    assert call["argv"][call["argv"].index("--kube-context") + 1] == "envctx"
+
+
+def test_sync_command(fake, run_module):
+    run_module(module, dict(fake.args))
+    result = run_module(module, dict(fake.args, command="sync", set={"v": 2}))
+    assert result["changed"] and "helmfile:sync" in fake.subcommands()
+
+
+def test_destroy_only_when_installed(fake, run_module):
+    gone = run_module(module, dict(fake.args, state="absent"))
+    assert gone["changed"] is False and "helmfile:destroy" not in fake.subcommands()
+    run_module(module, dict(fake.args))
+    predicted = run_module(module, dict(fake.args, state="absent"), check_mode=True, diff=True)
+    assert predicted["changed"] is True and "- release apps/demo" in predicted["diff"]["prepared"]
+    assert "helmfile:destroy" not in fake.subcommands()
+    result = run_module(module, dict(fake.args, state="absent"))
+    assert result["changed"] is True and fake.state()["installed"] == {}
+    assert all(r["status"] == "absent" for r in result["releases"])
+
+
+def test_missing_helm_diff_plugin_is_named(fake, run_module):
+    fake.update(fail={"diff": {"rc": 1, "stderr": HELM_DIFF_MISSING}})
+    result = run_module(module, dict(fake.args), expect_failure=True)
+    assert result["msg"].startswith("the helm-diff plugin is not installed")
+    assert 'unknown command "diff"' in result["msg"] and result["rc"] == 1
+    assert "STDERR:" in result["stderr"]
+
+
+def test_generic_error_is_the_first_error_line(fake, run_module):
+    fake.update(fail={"apply": {"rc": 1, "stderr": (
+        "Upgrading release=demo, chart=charts/demo\nin ./helmfile.yaml: failed processing release demo: command "
+        "\"helm\" exited with non-zero status:\n\nSTDERR:\n  Error: UPGRADE FAILED: cannot patch \"demo\" with kind "
+        "Deployment: field is immutable\n")}})
+    result = run_module(module, dict(fake.args), expect_failure=True)
+    assert result["msg"] == ("helmfile apply failed (release demo) (rc=1): Error: UPGRADE FAILED: cannot patch "
+                             "\"demo\" with kind Deployment: field is immutable")
+
+
+def test_broken_values_file_is_named_before_anything_runs(fake, run_module, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1, 2\nb: c: d\n")
+    result = run_module(module, dict(fake.args, values_files=[str(broken)]), expect_failure=True)
+    assert result["msg"].startswith("values file %s is not valid YAML" % broken)
+    assert "calls" not in fake.state()
+
+
+def test_broken_release_values_file_is_named(fake, run_module):
+    (fake.dir / "values" / "demo.yaml").write_text("replicas: [1\n")
+    result = run_module(module, dict(fake.args), expect_failure=True)
+    assert "values file %s is not valid YAML" % (fake.dir / "values" / "demo.yaml") in result["msg"]
+
+
+def test_yaml_error_from_helm_is_mapped_to_the_file(fake, run_module, tmp_path, monkeypatch):
+    """A YAML error that only helm sees (e.g. a file the preflight does not know) is traced to the file."""
+    from ansible_collections.llmd.xks.plugins.module_utils import _helmfile
+
+    broken = tmp_path / "late.yaml"
+    broken.write_text("a: [1\n")
+    fake.update(fail={"diff": {"rc": 1, "stderr": "Error: failed to parse /tmp/helmfile1/values: error converting "
+                                                   "YAML to JSON: yaml: line 1: did not find expected node content\n"}})
+    monkeypatch.setattr(_helmfile, "values_files_of_state", lambda path: [str(broken)])
+    result = run_module(module, dict(fake.args), expect_failure=True)
+    assert result["msg"].startswith("values file %s is not valid YAML: " % broken)
+
+
+def test_missing_binaries_and_files(fake, run_module, tmp_path):
+    result = run_module(module, dict(fake.args, binary_path=str(tmp_path / "nope")), expect_failure=True)
+    assert result["msg"] == "binary_path: %s is not an executable file" % (tmp_path / "nope")
+    result = run_module(module, dict(fake.args, file=str(tmp_path / "missing.yaml")), expect_failure=True)
+    assert "does not exist" in result["msg"]
+
+
+def test_error_helpers():
+    from ansible_collections.llmd.xks.plugins.module_utils import _helmfile as h
+
+    assert h.first_error_line("in x: 1 errors:\nerr 0: no releases found\n") == "no releases found"
+    assert h.first_error_line("", "") == "no output"
+    assert h.readable_error("diff", 1, "", "Error: Kubernetes cluster unreachable: dial tcp") == \
+        "helm cannot reach the cluster: Error: Kubernetes cluster unreachable: dial tcp"
+    assert h._labels("a:b,c:d") == {"a": "b", "c": "d"}
+    assert h.state_values_set_arg("k", None) == "k=null"
