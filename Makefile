@@ -67,8 +67,8 @@ sanity-ignores: ## Regenerate tests/sanity/ignore-2.*.txt from plugins/modules
 	@python3 tools/sanity_ignores.py
 
 lint: setup ## ansible-lint (production profile, offline), yamllint and shellcheck
-	@$(GATE) lint bash -c 'set -euo pipefail; ansible-lint --offline; yamllint -s . && echo "yamllint: ok"; \
-		shellcheck -x -S warning $$(git ls-files -co --exclude-standard "*.sh") .ci/run && echo "shellcheck: ok"'
+	@$(GATE) lint bash -c 'set -euo pipefail; ansible-lint --offline; yamllint -s .; echo "yamllint: ok"; \
+		shellcheck -x -S warning $$(git ls-files -co --exclude-standard "*.sh") .ci/run; echo "shellcheck: ok"'
 
 build: setup ## Build the collection tarball into .cache/dist and install it offline as a smoke test
 	@$(GATE) build bash -c 'set -euo pipefail; rm -rf "$(DIST)"; mkdir -p "$(DIST)"; \
@@ -90,8 +90,8 @@ docs: setup ## ansible-doc for every module under plugins/modules (must render)
 		ansible-doc --metadata-dump --no-fail-on-errors llmd.xks > /dev/null'
 
 changelog: setup ## antsibull-changelog lint (fragments and changelog.yaml)
-	@$(GATE) changelog bash -c 'antsibull-changelog lint && \
-		antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml && echo "changelog: ok"'
+	@$(GATE) changelog bash -c 'set -euo pipefail; antsibull-changelog lint; \
+		antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml; echo "changelog: ok"'
 
 tools: ## Build the local control-plane binaries (tools/build.sh, cached under ~/.cache/llmd-xks)
 	@$(GATE) tools bash tools/build.sh
