@@ -1,0 +1,46 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Each platform role against the local cluster: converges, a second run changes nothing, check mode changes
+nothing. Sources point at the upstream CRD copies and the small fixtures under tests/fixtures/platform."""
+
+import os
+
+import pytest
+
+from platform_run import local_sources, run_playbook
+
+pytestmark = pytest.mark.integration
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(request):
+    """The session cluster's kubeconfig (conftest fixture ``cluster``), else an already running local cluster."""
+    try:
+        return request.getfixturevalue("cluster").kubeconfig
+    except pytest.FixtureLookupError:
+        path = os.path.join(REPO, ".cache", "cluster", "admin.kubeconfig")
+        if not os.path.exists(path):
+            pytest.skip("no local cluster (tools/cluster.sh up)")
+        return path
+
+
+def converge_twice_and_check(kubeconfig, roles, extra_vars):
+    first = run_playbook(kubeconfig, roles=roles, extra_vars=extra_vars)
+    assert not first.failed, first.explain()
+    second = run_playbook(kubeconfig, roles=roles, extra_vars=extra_vars)
+    assert not second.failed and second.changed == 0, second.explain()
+    check = run_playbook(kubeconfig, roles=roles, extra_vars=extra_vars, check=True)
+    assert not check.failed and check.changed == 0, check.explain()
+    return first, second
+
+
+def test_gateway_api(kubeconfig):
+    converge_twice_and_check(kubeconfig, ["gateway_api"], local_sources())
+
+
+def test_gateway_api_refuses_experimental_on_gke_135(kubeconfig):
+    run = run_playbook(kubeconfig, roles=["gateway_api"], extra_vars=dict(
+        local_sources(), gateway_api_channel="experimental", gateway_api_cluster_version="v1.35.2-gke.1000"))
+    assert run.failed and "rejects the experimental Gateway API CRDs" in run.stdout, run.explain()
