@@ -13,16 +13,22 @@ export GOTOOLCHAIN=local GOFLAGS="-modcacherw -buildvcs=false" CGO_ENABLED=0
 log() { printf '[tools] %s\n' "$*" >&2; }
 dir_of() { echo "$CACHE/bin/$1-$2"; }
 
-timed() {  # name command...
+timed() {  # name command...  (only a real build is logged to build-times.log, not a cache hit)
   local start=$SECONDS
+  BUILT=
   "${@:2}"
-  log "$1 built in $((SECONDS - start)) s"
-  echo "$1 $((SECONDS - start))" >> "$CACHE/build-times.log"
+  if [ -n "$BUILT" ]; then
+    log "$1 built in $((SECONDS - start)) s"
+    echo "$1 $((SECONDS - start)) $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$CACHE/build-times.log"
+  else
+    log "$1 cached"
+  fi
 }
 
 build_kubernetes() {
   local out; out=$(dir_of kubernetes "$KUBERNETES_VERSION")
   [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] && [ -x "$out/kube-scheduler" ] && return 0
+  BUILT=1
   local work; work=$(mktemp -d)
   (
     cd "$work"
@@ -45,6 +51,7 @@ build_kubernetes() {
 build_simple() {  # tool version module package binary-name [ldflags]
   local out; out=$(dir_of "$1" "$2")
   [ -x "$out/$5" ] && return 0
+  BUILT=1
   local work; work=$(mktemp -d)
   (
     cd "$work"
