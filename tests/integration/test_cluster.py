@@ -283,3 +283,34 @@ def test_httproute_to_a_missing_backend_is_not_resolved(cluster, namespace):
     client.CoreV1Api().create_namespaced_service(namespace, {"metadata": {"name": "nope"},
                                                              "spec": {"ports": [{"port": 8000}]}})
     wait_for(lambda: resolved()["status"] == "True", 30, what="ResolvedRefs=True once the Service exists")
+
+
+def test_gke_gateway_is_programmed_and_istio_cr_is_healthy(cluster, namespace):
+    custom = client.CustomObjectsApi()
+    custom.create_namespaced_custom_object("gateway.networking.k8s.io", "v1", namespace, "gateways", {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gke"},
+        "spec": {"gatewayClassName": "gke-l7-regional-external-managed",
+                 "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})
+
+    def programmed():
+        gw = custom.get_namespaced_custom_object("gateway.networking.k8s.io", "v1", namespace, "gateways", "gke")
+        c = cond(gw, "Programmed")
+        return gw if c and c["status"] == "True" else None
+
+    gw = wait_for(programmed, 30, what="GKE Gateway Programmed")
+    assert gw["status"]["addresses"] == [{"type": "IPAddress", "value": "203.0.113.10"}]
+    assert gw["status"]["listeners"][0]["attachedRoutes"] == 0
+
+    name = f"it-{namespace[-5:]}"
+    custom.create_cluster_custom_object("sailoperator.io", "v1", "istios", {
+        "apiVersion": "sailoperator.io/v1", "kind": "Istio", "metadata": {"name": name}, "spec": {}})
+    try:
+        def healthy():
+            obj = custom.get_cluster_custom_object("sailoperator.io", "v1", "istios", name)
+            return obj if (obj.get("status") or {}).get("state") == "Healthy" else None
+
+        obj = wait_for(healthy, 30, what="Istio state Healthy")
+        assert cond(obj, "Ready")["status"] == "True"
+        assert obj["spec"]["version"].startswith("v1.")  # schema default applied by the apiserver
+    finally:
+        custom.delete_cluster_custom_object("sailoperator.io", "v1", "istios", name)

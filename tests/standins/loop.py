@@ -169,6 +169,12 @@ class Controller:
                 if after:
                     self.enqueue(key, after)
             except ApiException as exc:
+                body = exc.body if isinstance(exc.body, str) else ""
+                if exc.status == 404 or (exc.status == 403 and "being terminated" in body):
+                    # the object or its namespace is going away; the watch brings any news
+                    self.log.debug("reconcile %s: %s %s (namespace/object going away)", key, exc.status, exc.reason)
+                    self._failures.pop(key, None)
+                    continue
                 n = self._failures[key] = self._failures.get(key, 0) + 1
                 lvl = logging.DEBUG if exc.status == 409 else logging.WARNING
                 self.log.log(lvl, "reconcile %s: %s %s %s", key, exc.status, exc.reason,
