@@ -188,20 +188,50 @@ class ApplySet(object):
             self.results.append(dict(key=self._key(obj), kind=obj["kind"], name=meta["name"], api_version=obj["apiVersion"],
                                      namespace=meta.get("namespace"), action=outcome.action, changed=outcome.changed,
                                      diff=outcome.diff and dict((k, masked(v)) for k, v in outcome.diff.items()),
-                                     rtype=rtype))
+                                     rtype=rtype, object=outcome.object))
         return self.results
+
+    def _record_path(self):
+        return "/api/v1/namespaces/%s/configmaps/llmd-xks-set-%s" % (self.namespace or "default", self.set_name)
+
+    def _read_record(self):
+        """The set's record: which kinds and namespaces it has held, so a kind that left the set is pruned too."""
+        record = self.client.get_or_none(self._record_path()) or {}
+        data = record.get("data") or {}
+        kinds = [line.split(" ", 1) for line in (data.get("kinds") or "").splitlines() if " " in line]
+        namespaces = [n for n in (data.get("namespaces") or "").splitlines() if n]
+        return record, kinds, namespaces
+
+    def _write_record(self, record, kinds, namespaces):
+        data = {"kinds": "\n".join("%s %s" % k for k in sorted(kinds)), "namespaces": "\n".join(sorted(namespaces))}
+        if record.get("data") == data or self.check_mode:
+            return
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                "metadata": {"name": "llmd-xks-set-%s" % self.set_name, "namespace": self.namespace or "default",
+                             "labels": {"app.kubernetes.io/managed-by": "llmd.xks"}}}
+        try:
+            self.client.apply(self._record_path(), body, force_conflicts=True)
+        except ApiError as exc:
+            self.warnings.append("could not record the kinds of set %s: %s" % (self.set_name, exc.message))
 
     def prune(self):
         if not self.set_name:
             raise SetError("set_name: required with prune=true. Name the set so its objects can be found")
         wanted = set(r["key"] for r in self.results)
-        seen_types, pruned = {}, []
+        record, previous_kinds, previous_namespaces = self._read_record()
+        types, pruned = {}, []
+        for api_version, kind in previous_kinds:
+            try:
+                types[(api_version, kind)] = self.resolver.resolve(api_version, kind)
+            except MissingCRDError:
+                continue  # the CRD went away, and its objects with it
         for result in self.results:
             if result.get("rtype") is not None:
-                seen_types[(result["api_version"], result["kind"])] = result["rtype"]
-        namespaces = set(o["metadata"].get("namespace") for o in self.objects)
-        for (api_version, kind), rtype in sorted(seen_types.items(), key=lambda i: -order_key(i[0][1])):
-            for namespace in (namespaces if rtype.namespaced else [None]):
+                types[(result["api_version"], result["kind"])] = result["rtype"]
+        current_namespaces = set(o["metadata"].get("namespace") for o in self.objects if o["metadata"].get("namespace"))
+        namespaces = current_namespaces | set(previous_namespaces)
+        for (api_version, kind), rtype in sorted(types.items(), key=lambda i: -order_key(i[0][1])):
+            for namespace in (sorted(namespaces) if rtype.namespaced else [None]):
                 listing = self.client.list(rtype.path(api_version, namespace), label_selector="%s=%s" % (SET_LABEL, self.set_name))
                 for item in listing.get("items", []):
                     item.update(apiVersion=api_version, kind=kind)
@@ -214,6 +244,8 @@ class ApplySet(object):
                     self.results.append(dict(key=key, kind=kind, name=item["metadata"]["name"], api_version=api_version,
                                              namespace=item["metadata"].get("namespace"), action="pruned",
                                              changed=outcome.changed, rtype=rtype))
+        current_kinds = set((r["api_version"], r["kind"]) for r in self.results if r["action"] != "pruned" and r.get("rtype"))
+        self._write_record(record, current_kinds, current_namespaces)
         return pruned
 
     def absent(self):
@@ -246,10 +278,10 @@ class ApplySet(object):
             predicate = predicate_for(result["kind"])
             rtype = result["rtype"]
             wait_for(self.client, rtype, rtype.versions[0], result.get("namespace"), result["name"], predicate,
-                     max(1, deadline - time.monotonic()))
+                     max(1, deadline - time.monotonic()), initial=result.get("object"))
 
 
 def public_results(results):
-    return [dict((k, v) for k, v in r.items() if k != "rtype" and v is not None) for r in results]
+    return [dict((k, v) for k, v in r.items() if k not in ("rtype", "object") and v is not None) for r in results]
 
 

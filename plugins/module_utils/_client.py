@@ -12,6 +12,11 @@ __metaclass__ = type
 
 import json
 
+try:
+    from urllib.parse import urlencode
+except ImportError:  # pragma: no cover
+    from urllib import urlencode  # type: ignore
+
 FIELD_MANAGER = "llmd.xks"
 
 
@@ -65,35 +70,43 @@ class KubeClient(object):
     def host(self):
         return self.api_client.configuration.host
 
+    def _headers(self, content_type):
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        headers.update(self.api_client.default_headers or {})
+        for setting in (self.api_client.configuration.auth_settings() or {}).values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[setting["key"]] = setting["value"]
+        return headers
+
     def request(self, method, path, query=None, body=None, content_type="application/json", stream=False, timeout=None):
-        from kubernetes.client.rest import ApiException
+        """One HTTP request through the client's TLS-configured connection pool.
+
+        The generated ApiClient.call_api changed its signature across kubernetes releases, so we use
+        the pool and the configuration (host, TLS, tokens, exec-plugin refresh) that it built.
+        """
         import urllib3
 
         self.requests += 1
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+        url = self.host.rstrip("/") + path
+        if query:
+            url += "?" + urlencode(sorted(query.items()))
         try:
-            response = self.api_client.call_api(
-                path,
-                method,
-                query_params=list((query or {}).items()),
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _return_http_data_only=False,
-                _request_timeout=timeout or self.request_timeout,
+            response = self.api_client.rest_client.pool_manager.request(
+                method, url, body=body, headers=self._headers(content_type), preload_content=not stream,
+                timeout=urllib3.Timeout(connect=min(10, timeout or self.request_timeout), read=timeout or self.request_timeout),
+                retries=False,
             )
-        except ApiException as exc:
-            raise ApiError(exc.status, exc.reason, _decode(exc.body))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise UnreachableError(
                 "Cannot reach the Kubernetes API at %s: %s. Check the kubeconfig/context (option kubeconfig or "
                 "K8S_AUTH_KUBECONFIG) and that the cluster is running." % (self.host, exc)
             )
-        raw = response[0]
+        if not 200 <= response.status <= 299:
+            data = response.data if not stream else response.read()
+            raise ApiError(response.status, response.reason, _decode(data))
         if stream:
-            return raw
-        return _decode(raw.data)
+            return response
+        return _decode(response.data)
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)
@@ -137,6 +150,8 @@ class KubeClient(object):
             query["fieldSelector"] = field_selector
         if label_selector:
             query["labelSelector"] = label_selector
+        import urllib3
+
         raw = self.request("GET", path, query=query, stream=True, timeout=timeout_seconds + 5)
         buffer = b""
         try:
@@ -146,5 +161,7 @@ class KubeClient(object):
                     line, buffer = buffer.split(b"\n", 1)
                     if line.strip():
                         yield json.loads(line)
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError):
+            return  # the server closed the stream; the caller reads again and re-watches
         finally:
             raw.release_conn()

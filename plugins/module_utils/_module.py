@@ -120,14 +120,14 @@ class ResourceRunner(object):
             if params["state"] == "present" and params["wait"] and not module.check_mode and outcome.api_version:
                 diagnose = (lambda o: self.diagnose(client, o)) if self.diagnose else None
                 obj = wait_for(client, self.rtype, outcome.api_version, params["namespace"], params["name"],
-                               self.predicate, params["wait_timeout"], diagnose)
+                               self.predicate, params["wait_timeout"], diagnose, initial=outcome.object)
                 result["resource"] = obj
             if obj and params["state"] == "present":
                 result.update(self.summarize(obj))
         except WaitTimeout as exc:
             result.update(self.summarize(exc.object or {}))
-            result["api_requests"] = client.requests
-            module.fail_json(msg=str(exc), reason=exc.verdict.reason, resource=exc.object, **result)
+            result.update(api_requests=client.requests, resource=exc.object, reason=exc.verdict.reason)
+            module.fail_json(msg=str(exc), **result)
         except (MissingCRDError, ApplyError, UnreachableError) as exc:
             module.fail_json(msg=str(exc), api_requests=client.requests)
         except ApiError as exc:

@@ -238,12 +238,16 @@ class WaitFailed(WaitTimeout):
     pass
 
 
-def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, diagnose=None, clock=time.monotonic):
-    """Follow the object until ``predicate`` says ready or failed. Returns the last object."""
+def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, diagnose=None, clock=None, initial=None):
+    """Follow the object until ``predicate`` says ready or failed. Returns the last object.
+
+    ``initial`` is the object as just read or applied; without it the wait starts with a GET.
+    """
+    clock = clock or time.monotonic
     deadline = clock() + timeout
     item_path = rtype.path(api_version, namespace, name)
     collection_path = rtype.path(api_version, namespace)
-    obj = client.get(item_path)
+    obj = initial if initial and initial.get("metadata", {}).get("resourceVersion") else client.get(item_path)
     verdict = predicate(obj)
     while verdict.state == PENDING:
         remaining = deadline - clock()

@@ -101,3 +101,11 @@ def test_invalid_definitions(fake_kube, run_module):
 def test_check_mode_changes_nothing(fake_kube, run_module):
     result = run_module(module, dict(definitions=MANIFESTS, namespace="llm"), check_mode=True)
     assert result["changed"] and fake_kube.objects == {}
+
+
+def test_prune_removes_a_kind_that_left_the_set_entirely(fake_kube, run_module):
+    run_module(module, dict(definitions=MANIFESTS, namespace="llm", set_name="demo", prune=True))
+    without_secret = "---".join(doc for doc in MANIFESTS.split("---") if "kind: Secret" not in doc)
+    result = run_module(module, dict(definitions=without_secret, namespace="llm", set_name="demo", prune=True))
+    assert dict((r["key"], r["action"]) for r in result["results"])["Secret llm/hf-token"] == "pruned"
+    assert "/api/v1/namespaces/llm/secrets/hf-token" not in fake_kube.objects

@@ -163,3 +163,22 @@ def test_unknown_option_is_rejected(fake_kube, run_module):
 def test_label_value_with_slash_says_how_to_fix(fake_kube, run_module):
     result = run_module(module, dict(TPU_ARGS, labels={"model": "Qwen/Qwen3"}), expect_failure=True)
     assert "'/' is not allowed in label values" in result["msg"]
+
+
+def test_wait_timeout_fails_with_the_reason_and_the_object(fake_kube, run_module, monkeypatch):
+    from ansible_collections.llmd.xks.plugins.module_utils import _wait
+
+    pending = {"type": "MODIFIED", "object": None}
+    run_module(module, TPU_ARGS)
+    obj = dict(fake_kube.objects[PATH], status={"observedGeneration": 1, "conditions": [
+        {"type": "MainWorkloadReady", "status": "False", "reason": "MinimumReplicasUnavailable"},
+        {"type": "Ready", "status": "False"}]})
+    fake_kube.objects[PATH] = obj
+    pending["object"] = obj
+    fake_kube.pending_events = [pending]
+    ticks = iter([0, 0] + [100] * 10)
+    monkeypatch.setattr(_wait.time, "monotonic", lambda: next(ticks))
+    result = run_module(module, dict(TPU_ARGS, wait=True, wait_timeout=10), expect_failure=True)
+    assert result["msg"].startswith("Timed out after 10s") and "MinimumReplicasUnavailable" in result["msg"]
+    assert result["reason"] == "MainWorkloadReady=False/MinimumReplicasUnavailable"
+    assert result["resource"]["metadata"]["name"] == "qwen" and result["ready"] is False
