@@ -36,7 +36,7 @@ def local_sources():
         "ossm_operator_chart": os.path.join(CHARTS, "sail-operator"),
         "ossm_operator_chart_version": "",
         "kserve_manifests": [os.path.join(crds, "kserve"), os.path.join(FIXTURES, "kserve.yaml")],
-        "kserve_presets_source": os.path.join(SHARED, "kserve-presets", "v0.20.0"),
+        "kserve_presets_sources": [os.path.join(SHARED, "kserve-presets", "v0.20.0")],
         "lws_manifests": [os.path.join(crds, "lws"), os.path.join(FIXTURES, "lws.yaml")],
         "llmd_xks_helmfile_binary": tool("helmfile") or "helmfile",
         "llmd_xks_helm_binary": tool("helm") or "helm",

@@ -44,3 +44,15 @@ def test_gateway_api_refuses_experimental_on_gke_135(kubeconfig):
     run = run_playbook(kubeconfig, roles=["gateway_api"], extra_vars=dict(
         local_sources(), gateway_api_channel="experimental", gateway_api_cluster_version="v1.35.2-gke.1000"))
     assert run.failed and "rejects the experimental Gateway API CRDs" in run.stdout, run.explain()
+
+
+def test_cert_manager(kubeconfig):
+    converge_twice_and_check(kubeconfig, ["cert_manager"], local_sources())
+
+
+def test_lws(kubeconfig):
+    converge_twice_and_check(kubeconfig, ["lws"], local_sources())
+
+
+def test_kserve(kubeconfig):
+    converge_twice_and_check(kubeconfig, ["kserve"], local_sources())
