@@ -132,16 +132,19 @@ start() {  # component command...
   echo $! > "$(pidfile "$name")"
 }
 
-stop() {  # component
-  local f; f=$(pidfile "$1")
-  [ -s "$f" ] || return 0
-  local pid; pid=$(cat "$f")
-  if alive "$1"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "$1 ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$f"
+stop() {  # component...   TERM them all, wait (10 s max), then KILL what is left
+  local c pid pids=() deadline=$((SECONDS + 10))
+  for c in "$@"; do
+    local f; f=$(pidfile "$c")
+    [ -s "$f" ] || continue
+    if alive "$c"; then pid=$(cat "$f"); kill -TERM "$pid" 2>/dev/null || true; pids+=("$c:$pid"); fi
+    rm -f "$f"
+  done
+  for c in "${pids[@]}"; do
+    pid=${c#*:}
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then log "${c%%:*} ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+  done
 }
 
 wait_for() {  # description seconds command...
@@ -283,8 +286,10 @@ cmd_up() {
 }
 
 cmd_down() {
-  local i
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[$i]}"; done
+  # reverse start order: the clients first (in parallel), then the apiserver together with etcd
+  # (its data is thrown away, so a clean apiserver->etcd hand-off does not matter here)
+  stop standins kwok kube-scheduler kube-controller-manager
+  stop kube-apiserver etcd
   rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
   log "down"
 }
