@@ -6,18 +6,28 @@ Reads `ansible-doc --metadata-dump llmd.xks` once and checks that
   and RETURN, and that no plugin's documentation failed to load;
 - the modules whose docs claim membership of the action group llmd.xks.llmd (attribute action_group)
   are exactly those listed under action_groups.llmd in meta/runtime.yml;
-- every role entry point in meta/argument_specs.yml has short_description and description.
+- every role entry point in meta/argument_specs.yml has short_description and description;
+- `ansible-doc -t TYPE NAME` renders every plugin and role of the collection (exit 0, some output).
 """
 import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
 COLLECTION = "llmd.xks"
 GROUP = "llmd"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def render(ptype, name):
+    proc = subprocess.run(["ansible-doc", "-t", ptype, name], check=False, capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout.strip() or "[ERROR]" in proc.stderr:
+        return "ansible-doc -t %s %s failed (exit %s): %s" % (ptype, name, proc.returncode,
+                                                              (proc.stderr or proc.stdout).strip()[-2000:])
+    return None
 
 
 def main():
@@ -69,6 +79,15 @@ def main():
             for key in ("short_description", "description"):
                 if not spec.get(key):
                     errors.append("role %s, entry point %s: argument_specs has no %s" % (name, entry, key))
+
+    targets = [(ptype, name) for ptype, plugins in sorted(dump.items()) for name in sorted(plugins)
+               if ptype != "keyword" and name.startswith(COLLECTION + ".")]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for (ptype, name), err in zip(targets, pool.map(lambda t: render(*t), targets)):
+            if err:
+                errors.append(err)
+            else:
+                print("ok %s %s" % (ptype, name))
 
     for line in errors:
         print("ERROR: " + line)
