@@ -56,3 +56,26 @@ def test_lws(kubeconfig):
 
 def test_kserve(kubeconfig):
     converge_twice_and_check(kubeconfig, ["kserve"], local_sources())
+
+
+def test_ossm_from_manifests_with_cni_and_injection_labels(kubeconfig):
+    from kubernetes import client, config
+
+    extra = dict(local_sources(), ossm_operator_install="manifests",
+                 ossm_operator_manifests=[os.path.join(REPO, "tests", "fixtures", "platform", "sail-operator.yaml")],
+                 ossm_cni_enabled=True, ossm_cni_namespace="kube-system", ossm_cni_bin_dir="/home/kubernetes/bin",
+                 ossm_injection_namespaces=["llmd-xks-injection-test"], ossm_sidecar_injection="disabled")
+    converge_twice_and_check(kubeconfig, ["ossm"], extra)
+    api = client.CustomObjectsApi(config.new_client_from_config(kubeconfig))
+    istio = api.get_cluster_custom_object("sailoperator.io", "v1", "istios", "default")
+    assert istio["spec"]["values"]["pilot"]["env"]["ENABLE_GATEWAY_API_INFERENCE_EXTENSION"] == "true"
+    assert istio["spec"]["values"]["pilot"]["cni"]["enabled"] is True
+    cni = api.get_cluster_custom_object("sailoperator.io", "v1", "istiocnis", "default")
+    assert cni["spec"]["namespace"] == "kube-system" and cni["spec"]["values"]["cni"]["cniBinDir"] == "/home/kubernetes/bin"
+    core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
+    assert core.read_namespace("llmd-xks-injection-test").metadata.labels["istio-injection"] == "disabled"
+
+
+def test_ossm_refuses_an_istio_without_inference_pool_v1(kubeconfig):
+    run = run_playbook(kubeconfig, roles=["ossm"], extra_vars=dict(local_sources(), ossm_istio_version="v1.26.6"))
+    assert run.failed and "supports only inference.networking.k8s.io/v1, from Istio 1.27" in run.stdout, run.explain()
