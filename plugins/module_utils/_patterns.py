@@ -1,0 +1,540 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""PRIVATE to the llmd.xks collection: what each pattern deploys on each stack, per accelerator.
+
+``plan(inputs)`` checks the inputs (no cluster access; facts about the cluster come in as
+``capabilities``) and renders:
+
+* ``services``: arguments for ``llmd.xks.llm_inference_service`` (KServe stacks);
+* ``manifests``: objects for ``llmd.xks.apply_set`` (model servers, endpoint pickers, pools, routes,
+  policies, allowlists) in one set per pattern, so teardown removes exactly what was created;
+* ``summary``: models, pools, routes, gateway and the pods expected per node pool.
+
+Error messages name the playbook variable (``llmd_xks_*``) and the fix.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+from ansible_collections.llmd.xks.plugins.module_utils import _validate as check
+
+STACKS = ("istio_kserve", "gateway_api_llmd", "kserve_gke_gateway")
+KSERVE_STACKS = ("istio_kserve", "kserve_gke_gateway")
+GKE_GATEWAY_STACKS = ("gateway_api_llmd", "kserve_gke_gateway")
+MODEL_HEADER = "X-Gateway-Model-Name"
+BBR_LABEL = "inference.networking.k8s.io/bbr-managed"
+INFERENCE_V1 = "inference.networking.k8s.io/v1"
+INFERENCE_V1ALPHA2 = "inference.networking.x-k8s.io/v1alpha2"
+LWS_API = "leaderworkerset.x-k8s.io/v1"
+KSERVE_APIS = ("serving.kserve.io/v1alpha2", "serving.kserve.io/v1alpha1")
+ISTIO_MIN_FOR_V1_POOL = (1, 28)
+WEIGHT_BYTES = 2.0  # bf16/fp16 weights
+MEMORY_HEADROOM = 0.85  # weights may use at most this share of the accelerator memory (KV cache needs the rest)
+
+# Parameter counts (billions) of models the project has run; others can pass params_billion.
+KNOWN_MODEL_SIZES = {
+    "google/gemma-2b-it": 2.5, "qwen/qwen2.5-3b-instruct": 3.1, "qwen/qwen3-0.6b": 0.6,
+    "microsoft/phi-3-mini-4k-instruct": 3.8, "mistralai/mixtral-8x7b-instruct-v0.1": 46.7,
+    "deepseek-ai/deepseek-v2-lite": 15.7, "mistralai/mistral-7b-instruct-v0.3": 7.2,
+}
+
+DEFAULT_IMAGES = {
+    "tpu": "vllm/vllm-tpu:v0.11.1",
+    "gpu": "vllm/vllm-openai:v0.11.0",
+    "cpu": "ghcr.io/llm-d/llm-d-inference-sim:v0.6.1",
+    "epp": "ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0",
+}
+
+
+class Plan(object):
+    def __init__(self):
+        self.errors = []
+        self.warnings = []
+        self.services = []
+        self.manifests = []
+        self.summary = {}
+
+
+def _var(name):
+    return "llmd_xks_" + name
+
+
+def label_value(text):
+    """A label-safe form of a model id ('Qwen/Qwen2.5-3B' -> 'qwen-qwen2.5-3b')."""
+    value = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-_.").lower()
+    return value[:63].rstrip("-_.")
+
+
+def _version_tuple(text):
+    numbers = re.findall(r"\d+", text or "")
+    return tuple(int(n) for n in numbers[:2]) if numbers else None
+
+
+def _served(capabilities, api):
+    served = capabilities.get("api_versions")
+    return served is None or api in served
+
+
+class PatternPlanner(object):
+    """Builds a Plan from the validated inputs (the pattern_plan module's options)."""
+
+    def __init__(self, inputs):
+        self.inputs = inputs
+        self.plan = Plan()
+        self.profile = (inputs.get("accelerators") or {}).get(inputs.get("accelerator")) or {}
+        self.kind = self.profile.get("kind")
+        self.stack = inputs.get("stack")
+        self.pattern = inputs.get("pattern")
+        self.namespace = inputs.get("namespace")
+        self.release = inputs.get("release") or "pattern%s" % self.pattern
+        self.capabilities = inputs.get("capabilities") or {}
+        self.images = dict(DEFAULT_IMAGES, **dict((k, v) for k, v in (inputs.get("images") or {}).items() if v))
+        self.scheduler = dict(dict(prefix_cache_weight=3.0, queue_weight=2.0, kv_cache_weight=2.0, block_size=64),
+                              **dict((k, v) for k, v in (inputs.get("scheduler") or {}).items() if v is not None))
+        self.gateway = dict(dict(name="inference-gateway", namespace=self.namespace), **dict(
+            (k, v) for k, v in (inputs.get("gateway") or {}).items() if v))
+        self.set_name = "llmd-xks-%s" % self.release
+        self.pool_api = INFERENCE_V1 if _served(self.capabilities, INFERENCE_V1) else INFERENCE_V1ALPHA2
+
+    # ------------------------------------------------------------------------------------ checks
+    def error(self, variable, text):
+        self.plan.errors.append("%s: %s" % (variable, text))
+
+    def validate(self):
+        inputs, profile = self.inputs, self.profile
+        if self.stack not in STACKS:
+            self.error(_var("stack"), "%r is not a stack. Use one of %s" % (self.stack, ", ".join(STACKS)))
+        if self.pattern not in (1, 2, 3, 4):
+            self.error(_var("pattern"), "%r is not a pattern. Use 1, 2, 3 or 4" % (self.pattern,))
+        if not profile:
+            self.error(_var("accelerator"), "%r is not a profile in llmd_xks_accelerators. Use one of %s"
+                       % (inputs.get("accelerator"), ", ".join(sorted(inputs.get("accelerators") or {}))))
+            return
+        for message in check.dns_label(_var("namespace"), self.namespace) + check.dns_label(_var("release"), self.release, 40):
+            self.plan.errors.append(message)
+        models = inputs.get("models") or []
+        if not models:
+            self.error(_var("models"), "no model given. Add at least one, e.g. [{name: qwen, id: Qwen/Qwen3-0.6B}]")
+        if self.pattern != 2 and len(models) > 1:
+            self.error(_var("models"), "pattern %s serves one model, %d were given. Use pattern 2 for several models, "
+                       "or keep one" % (self.pattern, len(models)))
+        if self.pattern == 2 and len(models) < 2:
+            self.error(_var("models"), "pattern 2 (multi-model) needs at least two models")
+        names = set()
+        for index, model in enumerate(models):
+            self._validate_model(index, model)
+            if model.get("name") in names:
+                self.error(_var("models[%d].name" % index), "%r is used twice. Give every model its own name" % model["name"])
+            names.add(model.get("name"))
+        replicas = self._replicas()
+        if replicas is not None and replicas < 1:
+            self.error(_var("replicas"), "must be at least 1")
+        if self.pattern == 3 and replicas is not None and replicas < 2:
+            self.plan.warnings.append("%s: pattern 3 with one replica has no cache-aware routing to do" % _var("replicas"))
+        block_size = self.scheduler.get("block_size")
+        if block_size not in (8, 16, 32, 64, 128, 256):
+            self.error(_var("scheduler.block_size"), "%r is not a vLLM block size. Use 16, 32, 64 or 128; the same value "
+                       "is given to vLLM (--block-size) and to the prefix-cache scorer" % (block_size,))
+        self._validate_capabilities()
+        self._validate_secret(models)
+        if self.pattern == 4:
+            self._validate_moe()
+
+    def _validate_model(self, index, model):
+        where = _var("models[%d]" % index)
+        self.plan.errors.extend(check.dns_label(where + ".name", model.get("name"), 40))
+        if not model.get("name"):
+            self.error(where + ".name", "required. A short DNS name such as 'qwen'")
+        if not model.get("id"):
+            self.error(where + ".id", "required. The Hugging Face id, e.g. Qwen/Qwen3-0.6B")
+        else:
+            self.plan.errors.extend(check.model_id(where + ".id", model["id"]))
+        if model.get("uri"):
+            self.plan.errors.extend(check.model_uri(where + ".uri", model["uri"]))
+        if self.kind == "cpu":
+            return
+        chips = self.profile.get("chips_per_host") or 0
+        tensor = model.get("tensor_parallel") or self._default_tensor_parallel()
+        if self.kind == "tpu" and tensor != chips:
+            self.error(where + ".tensor_parallel", "%s on %s, which has %d chips per host; a TPU pod must use every chip "
+                       "of its host. Set tensor_parallel: %d, or pick a profile with %d chips"
+                       % (tensor, self.inputs.get("accelerator"), chips, chips, tensor))
+        elif self.kind == "gpu" and tensor > chips and self.pattern != 4:
+            self.error(where + ".tensor_parallel", "%s but %s has %d GPU(s) per node. Lower tensor_parallel to %d or pick "
+                       "a larger machine" % (tensor, self.inputs.get("accelerator"), chips, chips))
+        size = model.get("params_billion") or KNOWN_MODEL_SIZES.get(str(model.get("id", "")).lower())
+        if size:
+            need = size * WEIGHT_BYTES
+            # pattern 4 shards the experts over every rank of the group (expert parallelism)
+            pod_chips = tensor if self.pattern != 4 else self._moe()["data"] * self._moe()["tensor"]
+            have = pod_chips * (self.profile.get("hbm_gib_per_chip") or 0) * MEMORY_HEADROOM
+            if need > have:
+                self.error(where + ".id", "%s needs about %.0f GiB for its weights but %d x %s offers %.0f GiB usable. Pick a "
+                           "larger accelerator, more tensor parallelism, or a smaller model"
+                           % (model["id"], need, pod_chips, self.inputs.get("accelerator"), have))
+
+    def _validate_capabilities(self):
+        caps = self.capabilities
+        if caps.get("api_versions") is None:
+            return
+        if self.stack in KSERVE_STACKS and not any(api in caps["api_versions"] for api in KSERVE_APIS):
+            self.error(_var("stack"), "%s needs KServe's LLMInferenceService API, which the cluster does not serve. Run "
+                       "playbooks/platform.yml for this stack first" % self.stack)
+        if not any(api in caps["api_versions"] for api in (INFERENCE_V1, INFERENCE_V1ALPHA2)):
+            self.error(_var("stack"), "the cluster serves no InferencePool API. Install the Gateway API Inference Extension "
+                       "CRDs (role llmd.xks.gateway_api)")
+        if "gateway.networking.k8s.io/v1" not in caps["api_versions"]:
+            self.error(_var("stack"), "the cluster does not serve the Gateway API. Install it (role llmd.xks.gateway_api; "
+                       "on GKE enable it with --gateway-api=standard)")
+        if self.pattern == 4 and LWS_API not in caps["api_versions"]:
+            self.error(_var("pattern"), "pattern 4 runs on LeaderWorkerSet, whose CRD is not installed. Install it (role "
+                       "llmd.xks.lws) and re-run")
+        istio = _version_tuple(caps.get("istio_version"))
+        if self.stack == "istio_kserve" and istio:
+            if istio < ISTIO_MIN_FOR_V1_POOL and self.pool_api == INFERENCE_V1:
+                self.error(_var("istio_version"), "Istio %s does not support InferencePool %s. Use Istio >= %d.%d (OSSM >= "
+                           "3.2) or the v1alpha2 API" % (caps["istio_version"], INFERENCE_V1, ISTIO_MIN_FOR_V1_POOL[0],
+                                                         ISTIO_MIN_FOR_V1_POOL[1]))
+            if istio >= ISTIO_MIN_FOR_V1_POOL and self.pool_api != INFERENCE_V1:
+                self.error(_var("istio_version"), "Istio %s routes only to InferencePool %s, which the cluster does not "
+                           "serve. Install the v1 Inference Extension CRDs" % (caps["istio_version"], INFERENCE_V1))
+
+    def _validate_secret(self, models):
+        needs_token = self.kind != "cpu" and any(str(m.get("uri") or "hf://").startswith("hf://") for m in models)
+        if needs_token and not self.inputs.get("hf_token_provided") and not self.inputs.get("hf_secret_exists"):
+            self.error(_var("hf_token"), "models are downloaded from Hugging Face but no token is set and Secret %s/%s does "
+                       "not exist. Set llmd_xks_hf_token (from a vault) or create the Secret with key HF_TOKEN"
+                       % (self.namespace, self.inputs.get("hf_token_secret")))
+
+    def _validate_moe(self):
+        moe = self.inputs.get("moe") or {}
+        if self.kind == "gpu" and (self.profile.get("chips_per_host") or 0) < 8:
+            self.error(_var("accelerator"), "pattern 4 (MoE, multi-node) needs 8-GPU nodes such as nvidia-h100-80gb; %s has "
+                       "%d GPU(s) per node" % (self.inputs.get("accelerator"), self.profile.get("chips_per_host") or 0))
+        if self.kind == "tpu" and not self.profile.get("hosts"):
+            self.error(_var("accelerator"), "pattern 4 on TPU needs a multi-host slice profile (with 'hosts' > 1); %s is a "
+                       "single host. Use a multi-host TPU profile or nvidia-h100-80gb" % self.inputs.get("accelerator"))
+        nodes = moe.get("nodes") or 2
+        local = moe.get("data_local") or self._chips() or 1
+        data = moe.get("data_parallel") or local * nodes
+        if data != local * nodes:
+            self.error(_var("moe.data_parallel"), "%d must equal data_local (%d) x nodes (%d)" % (data, local, nodes))
+        if self.kind in ("gpu", "tpu") and local > self._chips():
+            self.error(_var("moe.data_local"), "%d ranks per node but the node has %d accelerators" % (local, self._chips()))
+
+    # --------------------------------------------------------------------------------- rendering
+    def _chips(self):
+        return self.profile.get("chips_per_host") or 0
+
+    def _default_tensor_parallel(self):
+        if self.kind == "tpu":
+            return self._chips()
+        return 1
+
+    def _replicas(self):
+        given = self.inputs.get("replicas")
+        if given is not None:
+            return given
+        return 3 if self.pattern == 3 else 1
+
+    def _accelerator(self, count):
+        if self.kind == "cpu" or not self.profile.get("resource_name"):
+            return None
+        return dict(
+            resource_name=self.profile["resource_name"], count=count,
+            node_selector=dict(self.profile.get("node_labels") or {}),
+            tolerations=[{"key": t["key"], "operator": "Exists", "effect": t["effect"]} for t in self.profile.get("taints") or []],
+            env=dict((k, str(v)) for k, v in (self.profile.get("env") or {}).items()),
+        )
+
+    def _served_name(self, model):
+        return model.get("served_name") or model["id"]
+
+    def _vllm_args(self, model):
+        args = ["--served-model-name=%s" % self._served_name(model), "--port=8000", "--disable-uvicorn-access-log"]
+        if self.kind == "cpu":
+            return ["--model=%s" % model["id"], "--port=8000", "--served-model-name=%s" % self._served_name(model)]
+        max_len = model.get("max_model_len") or self.profile.get("max_model_len") or 4096
+        args.append("--max-model-len=%d" % max_len)
+        if self.kind == "gpu":
+            args.append("--gpu-memory-utilization=%s" % (model.get("gpu_memory_utilization") or
+                                                         self.profile.get("gpu_memory_utilization") or 0.9))
+        tensor = model.get("tensor_parallel") or self._default_tensor_parallel()
+        if tensor > 1:
+            args.append("--tensor-parallel-size=%d" % tensor)
+        if self.pattern == 3:
+            args += ["--enable-prefix-caching", "--block-size=%d" % self.scheduler["block_size"]]
+        return args + list(model.get("extra_args") or [])
+
+    def _image(self, model):
+        return model.get("image") or self.images[self.kind]
+
+    def endpoint_picker_config(self):
+        """EndpointPickerConfig; for pattern 3 the prefix scorer's block size equals vLLM's --block-size."""
+        scorers = [("queue-scorer", self.scheduler["queue_weight"]), ("kv-cache-utilization-scorer", self.scheduler["kv_cache_weight"])]
+        plugins = [{"type": "queue-scorer"}, {"type": "kv-cache-utilization-scorer"}]
+        if self.pattern == 3:
+            plugins.insert(0, {"type": "approx-prefix-cache-producer", "parameters": {
+                "blockSizeTokens": self.scheduler["block_size"], "autoTune": False}})
+            plugins.insert(1, {"type": "prefix-cache-scorer"})
+            scorers.insert(0, ("prefix-cache-scorer", self.scheduler["prefix_cache_weight"]))
+        plugins.append({"type": "max-score-picker"})
+        profile_plugins = [{"pluginRef": name, "weight": weight} for name, weight in scorers]
+        profile_plugins.append({"pluginRef": "max-score-picker"})
+        return {"apiVersion": "inference.networking.x-k8s.io/v1alpha1", "kind": "EndpointPickerConfig",
+                "plugins": plugins, "schedulingProfiles": [{"name": "default", "plugins": profile_plugins}]}
+
+    def _common_labels(self, model=None):
+        labels = {"app.kubernetes.io/part-of": "llmd-xks", "llmd.xks/pattern": str(self.pattern),
+                  "llmd.xks/release": self.release}
+        if model:
+            labels["llmd.xks/model"] = model["name"]
+        return labels
+
+    # KServe stacks ------------------------------------------------------------------------------
+    def render_kserve(self):
+        models = self.inputs["models"]
+        for model in models:
+            name = "%s-%s" % (self.release, model["name"]) if self.pattern == 2 else model["name"]
+            tensor = model.get("tensor_parallel") or self._default_tensor_parallel()
+            count = self._chips() if self.kind == "tpu" else tensor
+            service = dict(
+                name=name, namespace=self.namespace, labels=self._common_labels(model),
+                model=dict(uri=model.get("uri") or "hf://%s" % model["id"], name=self._served_name(model)),
+                replicas=self._replicas() if self.pattern != 4 else 1,
+                container=dict(image=self._image(model), args=self._vllm_args(model)),
+                accelerator=self._accelerator(count),
+                router=dict(route={}, gateway_refs=[dict(name=self.gateway["name"], namespace=self.gateway["namespace"])],
+                            scheduler=dict(config=self.endpoint_picker_config())),
+            )
+            if self.kind == "tpu" or self.kind == "gpu":
+                service["parallelism"] = dict(tensor=tensor)
+            if self.kind == "cpu":
+                service["template"] = {"containers": [{"name": "main", "command": ["/app/llm-d-inference-sim"]}]}
+            else:
+                service["template"] = {"containers": [{"name": "main", "env": [{"name": "HF_TOKEN", "valueFrom": {
+                    "secretKeyRef": {"name": self.inputs.get("hf_token_secret"), "key": "HF_TOKEN"}}}]}]}
+            if self.pattern == 4:
+                moe = self._moe()
+                service["parallelism"] = dict(tensor=moe["tensor"], data=moe["data"], data_local=moe["local"], expert=True)
+                service["worker"] = {}
+                service["accelerator"] = self._accelerator(self._chips())
+            self.plan.services.append(service)
+            if self.pattern == 2:
+                self.plan.manifests.append(self._allowlist(model))
+            if self.stack == "kserve_gke_gateway":
+                self.plan.manifests.extend(self._gke_policies(name + "-inference-pool", model))
+            if self.stack == "istio_kserve" and self.inputs.get("network_policies", True):
+                self.plan.manifests.extend(self._network_policies(name))
+        self.plan.summary.update(
+            http_routes=[s["name"] + "-kserve-route" for s in self.plan.services],
+            inference_pools=[s["name"] + "-inference-pool" for s in self.plan.services],
+            workloads=[s["name"] + ("-kserve-mn" if self.pattern == 4 else "-kserve") for s in self.plan.services],
+            endpoint_paths=["/%s/%s/v1/completions" % (self.namespace, s["name"]) for s in self.plan.services],
+        )
+
+    def _moe(self):
+        moe = self.inputs.get("moe") or {}
+        nodes = moe.get("nodes") or 2
+        local = moe.get("data_local") or self._chips() or 1
+        return {"nodes": nodes, "local": local, "data": moe.get("data_parallel") or local * nodes,
+                "tensor": moe.get("tensor_parallel") or 1}
+
+    def _allowlist(self, model):
+        return {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "%s-%s-allowlist" % (self.release, model["name"]), "namespace": self.namespace,
+                             "labels": dict(self._common_labels(model), **{BBR_LABEL: "true"})},
+                "data": {"baseModel": self._served_name(model), "adapters": ""}}
+
+    def _gke_policies(self, pool, model=None):
+        target = {"group": self.pool_api.split("/")[0], "kind": "InferencePool", "name": pool}
+        labels = self._common_labels(model)
+        return [
+            {"apiVersion": "networking.gke.io/v1", "kind": "HealthCheckPolicy",
+             "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
+             "spec": {"targetRef": target, "default": {
+                 "checkIntervalSec": 15, "timeoutSec": 15, "healthyThreshold": 1, "unhealthyThreshold": 2,
+                 "logConfig": {"enabled": True},
+                 "config": {"type": "HTTP", "httpHealthCheck": {"port": 8000, "requestPath": "/health"}}}}},
+            {"apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy",
+             "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
+             "spec": {"targetRef": target, "default": {"timeoutSec": 300, "logging": {"enabled": True}}}},
+        ]
+
+    def _network_policies(self, name):
+        selector = {"matchLabels": {"app.kubernetes.io/name": name, "kserve.io/component": "workload"}}
+        epp = {"matchLabels": {"app.kubernetes.io/name": name,
+                               "app.kubernetes.io/component": "llminferenceservice-router-scheduler"}}
+        gateway_peer = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": self.gateway["namespace"]}},
+                        "podSelector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": self.gateway["name"]}}}
+        same_ns = {"podSelector": {}}
+        labels = self._common_labels()
+        return [
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": name + "-allow-gateway-to-vllm", "namespace": self.namespace, "labels": labels},
+             "spec": {"podSelector": selector, "policyTypes": ["Ingress"], "ingress": [
+                 {"from": [gateway_peer, same_ns], "ports": [{"protocol": "TCP", "port": 8000}]}]}},
+            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": name + "-allow-gateway-to-epp", "namespace": self.namespace, "labels": labels},
+             "spec": {"podSelector": epp, "policyTypes": ["Ingress"], "ingress": [
+                 {"from": [gateway_peer], "ports": [{"protocol": "TCP", "port": p} for p in (9002, 9003, 9090)]}]}},
+        ]
+
+    # Gateway API / llm-d stack ----------------------------------------------------------------
+    def render_llmd(self):
+        rules = []
+        for model in self.inputs["models"]:
+            pool = "%s-%s" % (self.release, model["name"])
+            selector = {"llm-d.ai/inference-serving": "true", "llmd.xks/pool": pool}
+            self.plan.manifests.extend(self._model_server(model, pool, selector))
+            self.plan.manifests.extend(self._endpoint_picker(pool))
+            self.plan.manifests.append(self._inference_pool(pool, selector, model))
+            if self.stack == "gateway_api_llmd" and self.gateway.get("provider", "gke") == "gke":
+                self.plan.manifests.extend(self._gke_policies(pool, model))
+            rule = {"backendRefs": [{"group": self.pool_api.split("/")[0], "kind": "InferencePool", "name": pool}],
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
+            if self.pattern == 2:
+                rule["matches"][0]["headers"] = [{"type": "Exact", "name": MODEL_HEADER, "value": self._served_name(model)}]
+                self.plan.manifests.append(self._allowlist(model))
+            rules.append(rule)
+        route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                 "metadata": {"name": self.release, "namespace": self.namespace, "labels": self._common_labels()},
+                 "spec": {"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                          "name": self.gateway["name"], "namespace": self.gateway["namespace"]}],
+                          "rules": rules}}
+        self.plan.manifests.append(route)
+        self.plan.summary.update(
+            http_routes=[self.release],
+            inference_pools=["%s-%s" % (self.release, m["name"]) for m in self.inputs["models"]],
+            workloads=["%s-%s" % (self.release, m["name"]) for m in self.inputs["models"]],
+            endpoint_paths=["/v1/completions"],
+        )
+
+    def _pod_template(self, model, pool, selector, role="decode", command=None):
+        labels = dict(selector, **self._common_labels(model))
+        labels["llm-d.ai/role"] = role
+        container = {"name": "vllm", "image": self._image(model), "args": self._vllm_args(model),
+                     "ports": [{"name": "http", "containerPort": 8000}],
+                     "readinessProbe": {"httpGet": {"path": "/v1/models", "port": 8000}, "periodSeconds": 5},
+                     "startupProbe": {"httpGet": {"path": "/v1/models", "port": 8000}, "periodSeconds": 30,
+                                      "failureThreshold": 60}}
+        if command:
+            container["command"] = command
+        env = [{"name": k, "value": str(v)} for k, v in sorted((self.profile.get("env") or {}).items())]
+        if self.kind != "cpu":
+            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": self.inputs.get("hf_token_secret"),
+                                                                          "key": "HF_TOKEN"}}})
+        if env:
+            container["env"] = env
+        spec = {"containers": [container]}
+        accelerator = self._accelerator(self._chips() if self.kind == "tpu" else
+                                        (model.get("tensor_parallel") or 1) if self.pattern != 4 else self._chips())
+        if accelerator:
+            quantity = str(accelerator["count"])
+            container["resources"] = {"limits": {accelerator["resource_name"]: quantity},
+                                      "requests": {accelerator["resource_name"]: quantity}}
+            spec["nodeSelector"] = accelerator["node_selector"]
+            spec["tolerations"] = accelerator["tolerations"]
+        return {"metadata": {"labels": labels}, "spec": spec}
+
+    def _model_server(self, model, pool, selector):
+        labels = dict(self._common_labels(model), **{"llmd.xks/pool": pool})
+        if self.pattern == 4:
+            moe = self._moe()
+            vllm = ["vllm", "serve", model["id"]]
+            dp = ["--data-parallel-size=%d" % moe["data"], "--data-parallel-size-local=%d" % moe["local"],
+                  "--data-parallel-address=$(LWS_LEADER_ADDRESS)", "--data-parallel-rpc-port=5555",
+                  "--enable-expert-parallel"]
+            leader = self._pod_template(model, pool, selector, "decode", command=vllm)
+            leader["spec"]["containers"][0]["args"] += dp + ["--data-parallel-start-rank=0"]
+            worker = self._pod_template(model, pool, {"llmd.xks/pool": pool + "-worker"}, "worker", command=vllm)
+            worker["spec"]["containers"][0]["args"] += dp + [
+                "--headless", "--data-parallel-start-rank=$(( LWS_WORKER_INDEX * %d ))" % moe["local"]]
+            worker["spec"]["containers"][0].pop("readinessProbe")
+            worker["spec"]["containers"][0].pop("startupProbe")
+            return [{"apiVersion": LWS_API, "kind": "LeaderWorkerSet",
+                     "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
+                     "spec": {"replicas": 1, "leaderWorkerTemplate": {
+                         "size": moe["nodes"], "restartPolicy": "RecreateGroupOnPodRestart",
+                         "leaderTemplate": leader, "workerTemplate": worker}}}]
+        return [{"apiVersion": "apps/v1", "kind": "Deployment",
+                 "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
+                 "spec": {"replicas": self._replicas(), "selector": {"matchLabels": selector},
+                          "template": self._pod_template(model, pool, selector)}}]
+
+    def _endpoint_picker(self, pool):
+        epp = pool + "-epp"
+        labels = dict(self._common_labels(), **{"app.kubernetes.io/name": epp})
+        meta = lambda name: {"name": name, "namespace": self.namespace, "labels": labels}  # noqa: E731
+        import json
+        config = json.dumps(self.endpoint_picker_config(), sort_keys=True)
+        return [
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(epp)},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(epp), "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["inference.networking.k8s.io", "inference.networking.x-k8s.io"],
+                 "resources": ["inferencepools", "inferenceobjectives", "inferencemodelrewrites"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "watch", "create", "update", "patch"]}]},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(epp),
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp},
+             "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": self.namespace}]},
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(epp), "data": {"config.yaml": config}},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(epp), "spec": {
+                "replicas": 1, "strategy": {"type": "Recreate"},
+                "selector": {"matchLabels": {"app.kubernetes.io/name": epp}},
+                "template": {"metadata": {"labels": labels}, "spec": {
+                    "serviceAccountName": epp,
+                    "containers": [{"name": "epp", "image": self.images["epp"], "args": [
+                        "--pool-name=%s" % pool, "--pool-namespace=%s" % self.namespace,
+                        "--pool-group=%s" % self.pool_api.split("/")[0], "--config-file=/config/config.yaml",
+                        "--grpc-port=9002", "--grpc-health-port=9003", "--metrics-port=9090"],
+                        "ports": [{"name": "grpc", "containerPort": 9002}, {"name": "grpc-health", "containerPort": 9003},
+                                  {"name": "metrics", "containerPort": 9090}],
+                        "volumeMounts": [{"name": "config", "mountPath": "/config"}]}],
+                    "volumes": [{"name": "config", "configMap": {"name": epp}}]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": meta(epp), "spec": {
+                "selector": {"app.kubernetes.io/name": epp},
+                "ports": [{"name": "grpc-ext-proc", "port": 9002, "targetPort": 9002, "appProtocol": "http2"},
+                          {"name": "http-metrics", "port": 9090, "targetPort": 9090}]}},
+        ]
+
+    def _inference_pool(self, pool, selector, model):
+        meta = {"name": pool, "namespace": self.namespace, "labels": self._common_labels(model)}
+        if self.pool_api == INFERENCE_V1:
+            spec = {"selector": {"matchLabels": selector}, "targetPorts": [{"number": 8000}],
+                    "endpointPickerRef": {"name": pool + "-epp", "port": {"number": 9002}, "failureMode": "FailOpen"}}
+        else:
+            spec = {"selector": selector, "targetPortNumber": 8000,
+                    "extensionRef": {"name": pool + "-epp", "portNumber": 9002, "failureMode": "FailOpen"}}
+        return {"apiVersion": self.pool_api, "kind": "InferencePool", "metadata": meta, "spec": spec}
+
+    def build(self):
+        self.validate()
+        if self.plan.errors:
+            return self.plan
+        if self.stack in KSERVE_STACKS:
+            self.render_kserve()
+        else:
+            self.render_llmd()
+        pods = self._replicas() if self.pattern != 4 else self._moe()["nodes"]
+        self.plan.summary.update(
+            stack=self.stack, pattern=self.pattern, namespace=self.namespace, release=self.release, set_name=self.set_name,
+            accelerator=self.inputs.get("accelerator"), pool_api=self.pool_api,
+            gateway="%s/%s" % (self.gateway["namespace"], self.gateway["name"]),
+            models=[{"name": m["name"], "id": m["id"], "served_name": self._served_name(m)} for m in self.inputs["models"]],
+            expected_pods={"accelerator": self.inputs.get("accelerator"), "per_model": pods,
+                           "total": pods * len(self.inputs["models"])},
+            node_labels=dict(self.profile.get("node_labels") or {}),
+        )
+        for manifest in self.plan.manifests:
+            manifest["metadata"].setdefault("namespace", self.namespace)
+        return self.plan
+
+
+def plan(inputs):
+    return PatternPlanner(copy.deepcopy(inputs)).build()

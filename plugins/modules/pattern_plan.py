@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pattern_plan
+short_description: Check a pattern's inputs and render what it deploys on a stack, per accelerator
+version_added: 0.1.0
+description:
+  - Validates a deployment pattern (1 baseline, 2 multi-model, 3 N/S caching, 4 MoE multi-node) for a stack
+    (V(istio_kserve), V(gateway_api_llmd), V(kserve_gke_gateway)) and an accelerator profile, without touching the
+    cluster. Facts about the cluster (served APIs, Istio version, whether the token Secret exists) come in through
+    O(capabilities), O(hf_secret_exists).
+  - Every problem is reported at once, each naming the playbook variable and the fix, for example a tensor-parallel
+    size that does not use every TPU chip of the host, a model whose weights do not fit, pattern 4 without the
+    LeaderWorkerSet CRD, or an Istio version that cannot route to the served InferencePool API.
+  - Returns the arguments for M(llmd.xks.llm_inference_service) (KServe stacks) and the manifests for
+    M(llmd.xks.apply_set) (everything else), plus a summary.
+  - This is the engine of the C(llmd.xks.pattern) role.
+author:
+  - llmd.xks maintainers
+options:
+  stack:
+    description: The technology stack.
+    type: str
+    required: true
+    choices: [istio_kserve, gateway_api_llmd, kserve_gke_gateway]
+  pattern:
+    description: The pattern number.
+    type: int
+    required: true
+    choices: [1, 2, 3, 4]
+  namespace:
+    description: Namespace of the workloads.
+    type: str
+    required: true
+  release:
+    description: Prefix of the generated names; defaults to C(pattern<N>).
+    type: str
+  accelerator:
+    description: Name of the accelerator profile in O(accelerators).
+    type: str
+    required: true
+  accelerators:
+    description: The accelerator profiles (C(playbooks/vars/accelerators.yml)).
+    type: dict
+    required: true
+  models:
+    description:
+      - The models. Each has C(name) (DNS label), C(id) (Hugging Face id), and optionally C(uri), C(served_name),
+        C(tensor_parallel), C(max_model_len), C(gpu_memory_utilization), C(params_billion), C(image), C(extra_args).
+    type: list
+    elements: dict
+    required: true
+  replicas:
+    description: Model-server replicas per model (default 3 for pattern 3, else 1).
+    type: int
+  gateway:
+    description: The Gateway the routes attach to (C(name), C(namespace)).
+    type: dict
+    default: {}
+  scheduler:
+    description:
+      - Endpoint-picker scorer weights (C(prefix_cache_weight), C(queue_weight), C(kv_cache_weight)) and the cache
+        C(block_size) shared by vLLM and the prefix-cache scorer.
+    type: dict
+    default: {}
+  moe:
+    description: Pattern 4 layout (C(nodes), C(data_local), C(data_parallel), C(tensor_parallel)).
+    type: dict
+    default: {}
+  images:
+    description: Container images by accelerator kind (C(tpu), C(gpu), C(cpu)) and C(epp).
+    type: dict
+    default: {}
+  hf_token_secret:
+    description: Name of the Secret with the Hugging Face token (keys C(token) and C(HF_TOKEN)).
+    type: str
+    default: hf-token
+  hf_token_provided:
+    description: Whether the play has a token to create that Secret with.
+    type: bool
+    default: false
+  hf_secret_exists:
+    description: Whether that Secret already exists.
+    type: bool
+    default: false
+  network_policies:
+    description: Render NetworkPolicies that admit the gateway to the model servers and the EPP (Istio stack).
+    type: bool
+    default: true
+  capabilities:
+    description:
+      - Facts about the cluster, C(api_versions) (served group/versions, for example from
+        M(llmd.xks.cluster_capabilities)) and C(istio_version). Without C(api_versions) those checks are skipped.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    description: Runs the same in check mode (it changes nothing).
+    support: full
+  diff_mode:
+    description: Returns no diff.
+    support: N/A
+"""
+
+EXAMPLES = r"""
+- name: Plan pattern 3 on the Istio/KServe stack for TPU v6e
+  llmd.xks.pattern_plan:
+    stack: istio_kserve
+    pattern: 3
+    namespace: llm
+    accelerator: tpu-v6e-4t
+    accelerators: "{{ llmd_xks_accelerators }}"
+    models:
+      - {name: qwen, id: Qwen/Qwen2.5-3B-Instruct}
+    hf_secret_exists: true
+  register: plan
+"""
+
+RETURN = r"""
+services:
+  description: Arguments for M(llmd.xks.llm_inference_service), one per model (KServe stacks).
+  returned: success
+  type: list
+  elements: dict
+manifests:
+  description: Objects for M(llmd.xks.apply_set).
+  returned: success
+  type: list
+  elements: dict
+summary:
+  description: Stack, pattern, models, pools, routes, gateway, the expected pods and the node labels they must land on.
+  returned: success
+  type: dict
+errors:
+  description: Every problem found, each naming the variable and the fix.
+  returned: failure
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.llmd.xks.plugins.module_utils._patterns import STACKS, plan
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        stack=dict(type="str", required=True, choices=list(STACKS)),
+        pattern=dict(type="int", required=True, choices=[1, 2, 3, 4]),
+        namespace=dict(type="str", required=True),
+        release=dict(type="str"),
+        accelerator=dict(type="str", required=True),
+        accelerators=dict(type="dict", required=True),
+        models=dict(type="list", elements="dict", required=True),
+        replicas=dict(type="int"),
+        gateway=dict(type="dict", default={}),
+        scheduler=dict(type="dict", default={}),
+        moe=dict(type="dict", default={}),
+        images=dict(type="dict", default={}),
+        hf_token_secret=dict(type="str", default="hf-token"),
+        hf_token_provided=dict(type="bool", default=False),
+        hf_secret_exists=dict(type="bool", default=False),
+        network_policies=dict(type="bool", default=True),
+        capabilities=dict(type="dict", default={}),
+    ), supports_check_mode=True)
+    result = plan(module.params)
+    for warning in result.warnings:
+        module.warn(warning)
+    if result.errors:
+        module.fail_json(msg="The pattern cannot be deployed as configured; nothing was applied: " + "; ".join(result.errors),
+                         errors=result.errors)
+    module.exit_json(changed=False, services=result.services, manifests=result.manifests, summary=result.summary)
+
+
+if __name__ == "__main__":
+    main()

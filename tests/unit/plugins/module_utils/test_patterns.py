@@ -1,0 +1,186 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The pattern engine: every stack x pattern x accelerator renders schema-valid objects; bad input is refused."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.llmd.xks.plugins.module_utils import _llmisvc
+from ansible_collections.llmd.xks.plugins.module_utils._patterns import plan
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+with open(os.path.join(REPO, "playbooks", "vars", "accelerators.yml")) as handle:
+    ACCELERATORS = yaml.safe_load(handle)["llmd_xks_accelerators"]
+
+ALL_APIS = ["v1", "apps/v1", "gateway.networking.k8s.io/v1", "inference.networking.k8s.io/v1",
+            "serving.kserve.io/v1alpha2", "leaderworkerset.x-k8s.io/v1", "networking.gke.io/v1"]
+MODELS = {
+    "tpu": [{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct"}, {"name": "phi", "id": "microsoft/Phi-3-mini-4k-instruct"}],
+    "gpu": [{"name": "qwen", "id": "Qwen/Qwen3-0.6B"}, {"name": "gemma", "id": "google/gemma-2b-it"}],
+    "cpu": [{"name": "qwen", "id": "Qwen/Qwen3-0.6B"}, {"name": "phi", "id": "microsoft/Phi-3-mini-4k-instruct"}],
+    "moe": [{"name": "moe", "id": "deepseek-ai/DeepSeek-V2-Lite"}],
+}
+
+
+def inputs(stack, pattern, accelerator, **extra):
+    kind = ACCELERATORS[accelerator]["kind"]
+    models = MODELS["moe"] if pattern == 4 else MODELS[kind][:2 if pattern == 2 else 1]
+    base = dict(stack=stack, pattern=pattern, namespace="llm", accelerator=accelerator, accelerators=ACCELERATORS,
+                models=copy.deepcopy(models), gateway={"name": "inference-gateway", "namespace": "gw"},
+                hf_token_secret="hf-token", hf_secret_exists=True, capabilities={"api_versions": ALL_APIS})
+    base.update(extra)
+    return base
+
+
+def supported(pattern, accelerator):
+    profile = ACCELERATORS[accelerator]
+    if pattern != 4:
+        return True
+    return profile["kind"] == "cpu" or (profile["kind"] == "gpu" and profile["chips_per_host"] >= 8) or bool(profile.get("hosts"))
+
+
+MATRIX = [(s, p, a) for s in ("istio_kserve", "gateway_api_llmd", "kserve_gke_gateway") for p in (1, 2, 3, 4)
+          for a in sorted(ACCELERATORS)]
+
+
+@pytest.mark.parametrize("stack, pattern, accelerator", MATRIX)
+def test_rendering_matrix_is_schema_valid(crd_schemas, stack, pattern, accelerator):
+    result = plan(inputs(stack, pattern, accelerator))
+    if not supported(pattern, accelerator):
+        assert any(e.startswith("llmd_xks_accelerator:") for e in result.errors), result.errors
+        return
+    assert result.errors == []
+    for service in result.services:
+        params = ArgumentSpecValidator(_llmisvc.argument_spec()).validate(dict(service))
+        assert not params.error_messages, params.error_messages
+        assert _llmisvc.validate(params.validated_parameters) == []
+        body = _llmisvc.build(params.validated_parameters, "serving.kserve.io/v1alpha2")
+        assert crd_schemas.errors(body) == [], (service["name"], crd_schemas.errors(body))
+    for manifest in result.manifests:
+        if "/" in manifest["apiVersion"] and not manifest["apiVersion"].startswith(("apps/", "rbac.", "networking.k8s.io/")):
+            assert crd_schemas.errors(manifest) == [], (manifest["kind"], crd_schemas.errors(manifest))
+    assert result.summary["models"] and result.summary["http_routes"]
+
+
+def labels_of(result):
+    found = []
+    for manifest in result.manifests:
+        found.append(manifest["metadata"].get("labels") or {})
+        template = (manifest.get("spec") or {}).get("template") or {}
+        found.append((template.get("metadata") or {}).get("labels") or {})
+    for service in result.services:
+        found.append(service.get("labels") or {})
+    return found
+
+
+@pytest.mark.parametrize("stack", ["istio_kserve", "gateway_api_llmd"])
+def test_no_label_value_carries_a_slash(stack):
+    result = plan(inputs(stack, 2, "tpu-v6e-4t"))
+    for labels in labels_of(result):
+        assert all("/" not in str(v) for v in labels.values()), labels
+
+
+def test_tpu_pods_request_every_chip_and_land_on_the_topology():
+    result = plan(inputs("gateway_api_llmd", 1, "tpu-v6e-4t"))
+    deployment = [m for m in result.manifests if m["kind"] == "Deployment" and "vllm" in str(m)][0]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"]["limits"]["google.com/tpu"] == "4"
+    assert pod["nodeSelector"] == {"cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice", "cloud.google.com/gke-tpu-topology": "2x2"}
+    assert {"name": "TPU_CHIPS_PER_HOST_BOUNDS", "value": "2,2,1"} in pod["containers"][0]["env"]
+    assert "--tensor-parallel-size=4" in pod["containers"][0]["args"]
+
+
+def test_pattern3_block_size_is_the_same_for_vllm_and_the_scorer():
+    result = plan(inputs("istio_kserve", 3, "nvidia-l4", scheduler={"block_size": 32, "prefix_cache_weight": 5}))
+    service = result.services[0]
+    assert service["replicas"] == 3
+    assert "--block-size=32" in service["container"]["args"] and "--enable-prefix-caching" in service["container"]["args"]
+    config = service["router"]["scheduler"]["config"]
+    producer = [p for p in config["plugins"] if p["type"] == "approx-prefix-cache-producer"][0]
+    assert producer["parameters"]["blockSizeTokens"] == 32
+    weights = dict((p["pluginRef"], p.get("weight")) for p in config["schedulingProfiles"][0]["plugins"])
+    assert weights["prefix-cache-scorer"] == 5
+
+
+def test_pattern2_has_one_pool_and_epp_per_model_and_header_routes():
+    result = plan(inputs("gateway_api_llmd", 2, "nvidia-l4"))
+    kinds = [m["kind"] for m in result.manifests]
+    assert kinds.count("InferencePool") == 2 and kinds.count("ConfigMap") == 4  # 2 EPP configs + 2 allowlists
+    route = [m for m in result.manifests if m["kind"] == "HTTPRoute"][0]
+    headers = [r["matches"][0]["headers"][0] for r in route["spec"]["rules"]]
+    assert [h["value"] for h in headers] == ["Qwen/Qwen3-0.6B", "google/gemma-2b-it"]
+    assert all("port" not in b for r in route["spec"]["rules"] for b in r["backendRefs"])
+    allowlists = [m for m in result.manifests if m["metadata"]["name"].endswith("-allowlist")]
+    assert all(m["metadata"]["labels"]["inference.networking.k8s.io/bbr-managed"] == "true" for m in allowlists)
+
+
+def test_pattern4_is_a_leader_worker_set_with_data_and_expert_parallelism():
+    result = plan(inputs("gateway_api_llmd", 4, "nvidia-h100-80gb"))
+    lws = [m for m in result.manifests if m["kind"] == "LeaderWorkerSet"][0]
+    leader = lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["spec"]["containers"][0]
+    worker = lws["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][0]
+    assert lws["spec"]["leaderWorkerTemplate"]["size"] == 2
+    assert "--data-parallel-size=16" in leader["args"] and "--enable-expert-parallel" in leader["args"]
+    assert "--headless" in worker["args"] and "--data-parallel-address=$(LWS_LEADER_ADDRESS)" in worker["args"]
+    kserve = plan(inputs("istio_kserve", 4, "nvidia-h100-80gb")).services[0]
+    assert kserve["parallelism"] == {"tensor": 1, "data": 16, "data_local": 8, "expert": True} and kserve["worker"] == {}
+
+
+def test_gke_stacks_get_health_check_policies_on_the_pool():
+    result = plan(inputs("kserve_gke_gateway", 1, "tpu-v6e-4t"))
+    policy = [m for m in result.manifests if m["kind"] == "HealthCheckPolicy"][0]
+    assert policy["spec"]["targetRef"] == {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "qwen-inference-pool"}
+
+
+@pytest.mark.parametrize("override, variable", [
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "tensor_parallel": 2}]), "llmd_xks_models[0].tensor_parallel"),
+    (dict(models=[{"name": "llama", "id": "meta-llama/Llama-3.1-70B-Instruct", "params_billion": 70}]), "llmd_xks_models[0].id"),
+    (dict(models=[{"name": "qwen", "id": "Qwen2.5-3B"}]), "llmd_xks_models[0].id"),
+    (dict(models=[{"name": "Qwen_3", "id": "Qwen/Qwen3-0.6B"}]), "llmd_xks_models[0].name"),
+    (dict(hf_secret_exists=False), "llmd_xks_hf_token"),
+    (dict(accelerator="tpu-v9"), "llmd_xks_accelerator"),
+    (dict(capabilities={"api_versions": ["v1", "gateway.networking.k8s.io/v1", "inference.networking.k8s.io/v1"]}), "llmd_xks_stack"),
+    (dict(capabilities={"api_versions": ALL_APIS, "istio_version": "v1.26.2"}), "llmd_xks_istio_version"),
+    (dict(scheduler={"block_size": 100}), "llmd_xks_scheduler.block_size"),
+])
+def test_bad_input_names_the_variable(override, variable):
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), **override))
+    assert any(e.startswith(variable + ":") for e in result.errors), result.errors
+    assert result.services == [] and result.manifests == []
+
+
+def test_pattern4_without_lws_crd():
+    apis = [a for a in ALL_APIS if not a.startswith("leaderworkerset")]
+    result = plan(inputs("gateway_api_llmd", 4, "nvidia-h100-80gb", capabilities={"api_versions": apis}))
+    assert any(e.startswith("llmd_xks_pattern:") and "LeaderWorkerSet" in e for e in result.errors)
+
+
+def test_pattern4_on_a_single_gpu_node_is_refused():
+    result = plan(inputs("gateway_api_llmd", 4, "nvidia-t4"))
+    assert any("8-GPU nodes" in e for e in result.errors)
+
+
+def test_model_too_big_for_t4():
+    result = plan(dict(inputs("gateway_api_llmd", 1, "nvidia-t4"), models=[{"name": "m", "id": "mistralai/Mistral-7B-Instruct-v0.3"}]))
+    assert any(e.startswith("llmd_xks_models[0].id:") and "GiB" in e for e in result.errors)
+
+
+def test_pattern1_with_two_models_is_refused():
+    result = plan(dict(inputs("gateway_api_llmd", 1, "cpu-sim"), models=MODELS["cpu"]))
+    assert any(e.startswith("llmd_xks_models:") and "pattern 2" in e for e in result.errors)
+
+
+def test_cpu_simulator_needs_no_token_or_accelerator():
+    result = plan(inputs("gateway_api_llmd", 1, "cpu-sim", hf_secret_exists=False))
+    assert result.errors == []
+    pod = [m for m in result.manifests if m["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
+    assert "resources" not in pod["containers"][0] and "nodeSelector" not in pod
