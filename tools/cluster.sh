@@ -147,16 +147,30 @@ stop() {  # component...   TERM them all, wait (10 s max), then KILL what is lef
   done
 }
 
-wait_for() {  # description seconds command...
+wait_for() {  # component seconds command...   (fails fast when the component's process died)
   local what=$1 secs=$2; shift 2
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
+    check_alive "$what"
     [ $SECONDS -lt $deadline ] || die "timed out after ${secs}s waiting for $what (logs: $LOGS)"
     sleep 0.2
   done
 }
 
-check_alive() { alive "$1" || die "$1 exited during start-up; see $LOGS/$1.log: $(tail -5 "$LOGS/$1.log" 2>/dev/null)"; }
+check_alive() {
+  alive "$1" && return 0
+  local why; why=$(grep -iE 'error|fatal|in use|failed' "$LOGS/$1.log" 2>/dev/null | tail -3)
+  die "$1 exited during start-up; see $LOGS/$1.log: ${why:-$(tail -3 "$LOGS/$1.log" 2>/dev/null)}"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+preflight_ports() {
+  local p
+  for p in "$APORT" "$EPORT" "$PPORT" "$KCM_PORT" "$SCHED_PORT"; do
+    port_free "$p" || die "127.0.0.1:$p is already in use (another cluster? set LLMD_XKS_STATE and the LLMD_XKS_*_PORT variables)"
+  done
+}
 etcd_healthy() { curl -sf "http://127.0.0.1:$EPORT/health" | grep -q '"health":"true"'; }
 apiserver_ready() { curl -sfk "https://127.0.0.1:$APORT/readyz" | grep -q ok; }
 
@@ -231,6 +245,7 @@ cmd_up() {
   fi
   if any_alive; then log "partially up; stopping the leftovers first"; cmd_down; fi
   mkdir -p "$STATE" "$RUN" "$LOGS"
+  preflight_ports
   CLEANUP_ON_DIE=1
   resolve_bins
   ensure_pki
