@@ -6,6 +6,7 @@
 #   tools/cluster.sh down     stop every process `up` started (reverse order)
 #   tools/cluster.sh status   show the processes and whether the apiserver answers
 #   tools/cluster.sh env      print `export KUBECONFIG=... K8S_AUTH_KUBECONFIG=...`
+#   tools/cluster.sh restart-standins   reload tests/standins after editing it
 #
 # Everything listens on 127.0.0.1 only. State (PKI, kubeconfig, logs, pids, etcd data) lives in
 # ${LLMD_XKS_STATE:-<repo>/.cache/cluster}; ~/.kube/config is never touched. The PKI is kept
@@ -128,7 +129,7 @@ alive() {  # component -> 0 if its recorded pid runs and is the right program
 
 start() {  # component command...
   local name=$1; shift
-  setsid "$@" > "$LOGS/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$(pidfile "$name")"
 }
 
@@ -321,6 +322,13 @@ cmd_status() {
   return $rc
 }
 
+cmd_restart_standins() {  # pick up edited tests/standins code without restarting the cluster
+  apiserver_ready || die "the cluster is not up"
+  stop standins
+  (cd "$REPO" && start standins "$PYTHON" -m tests.standins --kubeconfig "$KUBECONFIG_FILE")
+  sleep 0.5; check_alive standins; log "stand-ins restarted (log: $LOGS/standins.log)"
+}
+
 cmd_env() { echo "export KUBECONFIG=$KUBECONFIG_FILE K8S_AUTH_KUBECONFIG=$KUBECONFIG_FILE"; }
 
 cd "$REPO"
@@ -329,5 +337,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  restart-standins) cmd_restart_standins ;;
+  *) echo "usage: $0 up|down|status|env|restart-standins" >&2; exit 2 ;;
 esac
