@@ -29,11 +29,22 @@ if [ -z "$PYTHON" ]; then
   if [ -x "$REPO/.venv/bin/python" ]; then PYTHON=$REPO/.venv/bin/python; else PYTHON=python3; fi
 fi
 
-APORT=${LLMD_XKS_APISERVER_PORT:-16443}
-EPORT=${LLMD_XKS_ETCD_PORT:-23790}
-PPORT=${LLMD_XKS_ETCD_PEER_PORT:-23791}
-KCM_PORT=${LLMD_XKS_KCM_PORT:-16257}
-SCHED_PORT=${LLMD_XKS_SCHEDULER_PORT:-16259}
+# Ports: LLMD_XKS_*_PORT if set; else the ports this state dir's cluster was started with
+# (run/ports.env); else the defaults, shifted by a multiple of 100 when another cluster (another
+# checkout, a CI clone) already uses them.
+PORTS_FILE=$STATE/run/ports.env
+EXPLICIT_PORTS=${LLMD_XKS_APISERVER_PORT:-}${LLMD_XKS_ETCD_PORT:-}${LLMD_XKS_ETCD_PEER_PORT:-}${LLMD_XKS_KCM_PORT:-}${LLMD_XKS_SCHEDULER_PORT:-}
+set_ports() {  # offset
+  APORT=${LLMD_XKS_APISERVER_PORT:-$((16443 + $1))}
+  EPORT=${LLMD_XKS_ETCD_PORT:-$((23790 + $1))}
+  PPORT=${LLMD_XKS_ETCD_PEER_PORT:-$((23791 + $1))}
+  KCM_PORT=${LLMD_XKS_KCM_PORT:-$((16257 + $1))}
+  SCHED_PORT=${LLMD_XKS_SCHEDULER_PORT:-$((16259 + $1))}
+}
+PORT_OFFSET=0
+# shellcheck disable=SC1090
+[ -z "$EXPLICIT_PORTS" ] && [ -s "$PORTS_FILE" ] && source "$PORTS_FILE"
+set_ports "$PORT_OFFSET"
 SERVICE_CIDR=10.96.0.0/16
 POD_CIDR=10.244.0.0/16
 # start order; `down` stops in reverse
@@ -78,23 +89,24 @@ mkcert() {  # name subject ext-lines...
 }
 
 ensure_pki() {
-  if [ -s "$PKI/ca.crt" ] && [ -s "$PKI/apiserver.crt" ] && [ -s "$PKI/admin.crt" ] && [ -s "$PKI/sa.pub" ] \
-     && [ -s "$KUBECONFIG_FILE" ] && grep -q "127.0.0.1:$APORT" "$KUBECONFIG_FILE"; then
-    return 0
+  if ! { [ -s "$PKI/ca.crt" ] && [ -s "$PKI/apiserver.crt" ] && [ -s "$PKI/admin.crt" ] && [ -s "$PKI/sa.pub" ]; }; then
+    log "creating PKI in $PKI"
+    rm -rf "$PKI"; mkdir -p "$PKI"; chmod 700 "$PKI"
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
+      -subj "/CN=llmd-xks-local-ca" 2>/dev/null
+    mkcert apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+      "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    mkcert admin "/O=system:masters/CN=kubernetes-admin" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=clientAuth"
+    openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+    rm -f "$KUBECONFIG_FILE"
   fi
-  log "creating PKI in $PKI"
-  rm -rf "$PKI"; mkdir -p "$PKI"; chmod 700 "$PKI"
-  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
-    -subj "/CN=llmd-xks-local-ca" 2>/dev/null
-  mkcert apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE" \
-    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
-    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  mkcert admin "/O=system:masters/CN=kubernetes-admin" "basicConstraints=CA:FALSE" \
-    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=clientAuth"
-  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
-  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+  # the kubeconfig follows the apiserver port
+  [ -s "$KUBECONFIG_FILE" ] && grep -q "server: https://127.0.0.1:$APORT\$" "$KUBECONFIG_FILE" && return 0
   local b64="base64 -w0"
-  cat > "$KUBECONFIG_FILE" <<EOF
+  cat > "$KUBECONFIG_FILE.tmp" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -112,7 +124,7 @@ contexts:
   context: {cluster: llmd-local, user: admin}
 current-context: llmd-local
 EOF
-  chmod 600 "$KUBECONFIG_FILE"
+  chmod 600 "$KUBECONFIG_FILE.tmp"; mv "$KUBECONFIG_FILE.tmp" "$KUBECONFIG_FILE"
 }
 
 # ------------------------------------------------------------------------------------- processes
@@ -166,11 +178,18 @@ check_alive() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-preflight_ports() {
-  local p
-  for p in "$APORT" "$EPORT" "$PPORT" "$KCM_PORT" "$SCHED_PORT"; do
-    port_free "$p" || die "127.0.0.1:$p is already in use (another cluster? set LLMD_XKS_STATE and the LLMD_XKS_*_PORT variables)"
-  done
+ports_free() { local p; for p in "$APORT" "$EPORT" "$PPORT" "$KCM_PORT" "$SCHED_PORT"; do port_free "$p" || return 1; done; }
+
+preflight_ports() {  # pick free ports (unless set explicitly) and remember them in run/ports.env
+  if ! ports_free; then
+    [ -n "$EXPLICIT_PORTS" ] && die "a port of $APORT/$EPORT/$PPORT/$KCM_PORT/$SCHED_PORT on 127.0.0.1 is in use (another cluster?)"
+    local k
+    for k in $(seq 1 30); do set_ports $((k * 100)); ports_free && break; done
+    ports_free || die "no free port set found on 127.0.0.1 (tried offsets 0..3000)"
+    log "default ports are in use (another cluster?); using apiserver port $APORT"
+    PORT_OFFSET=$((k * 100))
+  fi
+  [ -n "$EXPLICIT_PORTS" ] || echo "PORT_OFFSET=$PORT_OFFSET" > "$PORTS_FILE"
 }
 etcd_healthy() { curl -sf "http://127.0.0.1:$EPORT/health" | grep -q '"health":"true"'; }
 apiserver_ready() { curl -sfk "https://127.0.0.1:$APORT/readyz" | grep -q ok; }
@@ -226,7 +245,7 @@ bootstrap() {  # phase
 
 snapshot_key() {  # hash of every input of the static bootstrap
   {
-    echo "$KUBERNETES_VERSION $ETCD_VERSION $APORT"
+    echo "$KUBERNETES_VERSION $ETCD_VERSION"
     cat "$REPO/playbooks/vars/accelerators.yml" "$REPO/inventories/local/group_vars/all/cluster.yml" \
         "$HERE"/localcluster/*.py
     find "${LLMD_XKS_CRDS_DIR:-/work/shared/crds}" "${LLMD_XKS_KSERVE_PRESETS_DIR:-/work/shared/kserve-presets/v0.20.0}" \
@@ -308,6 +327,7 @@ cmd_down() {
   stop kube-apiserver
   SIGNAL=KILL stop etcd
   rm -rf "$STATE/etcd" "$STATE/kcm-certs" "$STATE/sched-certs"
+  rm -f "$PORTS_FILE"
   log "down"
 }
 
@@ -317,13 +337,14 @@ cmd_status() {
     if alive "$c"; then printf '%-24s running (pid %s)\n' "$c" "$(cat "$(pidfile "$c")")"
     else printf '%-24s stopped\n' "$c"; rc=1; fi
   done
-  if apiserver_ready; then echo "apiserver https://127.0.0.1:$APORT ready"; else echo "apiserver not ready"; rc=1; fi
+  if alive kube-apiserver && apiserver_ready; then echo "apiserver https://127.0.0.1:$APORT ready"
+  else echo "apiserver not ready"; rc=1; fi
   echo "KUBECONFIG=$KUBECONFIG_FILE"
   return $rc
 }
 
 cmd_restart_standins() {  # pick up edited tests/standins code without restarting the cluster
-  apiserver_ready || die "the cluster is not up"
+  alive kube-apiserver && apiserver_ready || die "the cluster is not up"
   stop standins
   (cd "$REPO" && start standins "$PYTHON" -m tests.standins --kubeconfig "$KUBECONFIG_FILE")
   sleep 0.5; check_alive standins; log "stand-ins restarted (log: $LOGS/standins.log)"
