@@ -130,11 +130,14 @@ EOF
 # ------------------------------------------------------------------------------------- processes
 pidfile() { echo "$RUN/$1.pid"; }
 
+# a process that exited but was not reaped yet (zombie; PID 1 reaps orphans lazily here) is not running
+running() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 alive() {  # component -> 0 if its recorded pid runs and is the right program
   local f; f=$(pidfile "$1")
   [ -s "$f" ] || return 1
   local pid; pid=$(cat "$f")
-  kill -0 "$pid" 2>/dev/null || return 1
+  running "$pid" || return 1
   local want=$1; [ "$1" = standins ] && want=tests.standins
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want"
 }
@@ -155,8 +158,8 @@ stop() {  # component...   TERM them all, wait (10 s max), then KILL what is lef
   done
   for c in "${pids[@]}"; do
     pid=${c#*:}
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then log "${c%%:*} ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    while running "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    if running "$pid"; then log "${c%%:*} ($pid) did not stop on TERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
   done
 }
 
