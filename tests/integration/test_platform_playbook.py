@@ -1,0 +1,72 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""playbooks/platform.yml for each stack against the local cluster: converges, a second run changes nothing
+(timed: the no-change figure), check mode changes nothing. Timings go to .cache/platform-timings.json."""
+
+import json
+import os
+
+import pytest
+
+from platform_run import REPO, local_sources, run_playbook, tool
+from test_platform_roles import kubeconfig  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = os.path.join(REPO, "playbooks", "platform.yml")
+TIMINGS = os.path.join(REPO, ".cache", "platform-timings.json")
+
+
+def stack_vars(stack):
+    extra = dict(local_sources(), llmd_xks_stack=stack)
+    if not tool("helmfile") or not tool("helm-plugins"):
+        extra.update(ossm_operator_install="manifests",
+                     ossm_operator_manifests=[os.path.join(REPO, "tests", "fixtures", "platform", "sail-operator.yaml")])
+    return extra
+
+
+def record(stack, seconds):
+    data = {}
+    if os.path.exists(TIMINGS):
+        with open(TIMINGS) as handle:
+            data = json.load(handle)
+    data[stack] = round(seconds, 1)
+    os.makedirs(os.path.dirname(TIMINGS), exist_ok=True)
+    with open(TIMINGS, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+
+
+@pytest.mark.parametrize("stack", ["istio_kserve", "kserve_gke_gateway", "gateway_api_llmd"])
+def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):  # noqa: F811
+    extra = stack_vars(stack)
+    first = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra)
+    assert not first.failed, first.explain()
+    second = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra)
+    assert not second.failed and second.changed == 0, second.explain()
+    record(stack, second.elapsed)
+    check = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra, check=True)
+    assert not check.failed and check.changed == 0, check.explain()
+    if stack == "kserve_gke_gateway":  # the GKE preset has no route timeouts; put the upstream preset back after
+        assert "timeouts" not in json.dumps(_router_route(kubeconfig))
+        restore = run_playbook(kubeconfig, roles=["kserve"], extra_vars=local_sources())
+        assert not restore.failed and "timeouts" in json.dumps(_router_route(kubeconfig)), restore.explain()
+
+
+def test_platform_tags_select_one_role(kubeconfig):  # noqa: F811
+    run = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=stack_vars("istio_kserve"), tags="lws")
+    assert not run.failed and run.changed == 0, run.explain()
+    assert "llmd.xks.lws" in run.stdout and "llmd.xks.kserve" not in run.stdout
+
+
+def test_platform_rejects_an_unknown_stack(kubeconfig):  # noqa: F811
+    run = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=dict(local_sources(), llmd_xks_stack="nope"))
+    assert run.failed and "llmd_xks_stack must be" in run.stdout
+
+
+def _router_route(kubeconfig):  # noqa: F811
+    from kubernetes import client, config
+
+    api = client.CustomObjectsApi(config.new_client_from_config(kubeconfig))
+    preset = api.get_namespaced_custom_object("serving.kserve.io", "v1alpha2", "kserve", "llminferenceserviceconfigs",
+                                              "kserve-config-llm-router-route")
+    return preset["spec"]["router"]["route"]["http"]["spec"]["rules"]
