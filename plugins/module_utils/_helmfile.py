@@ -38,7 +38,7 @@ class HelmfileError(Exception):
 
 _HELM_DIFF_MISSING = (
     re.compile(r'unknown command "diff" for "helm"'),
-    re.compile(r'plugin "diff" (?:not found|exited)', re.I),
+    re.compile(r'plugin "diff" not found', re.I),
     re.compile(r"helm-diff (?:plugin )?(?:is )?not installed", re.I),
 )
 _YAML_ERROR = re.compile(
@@ -130,6 +130,26 @@ def values_files_of_state(helmfile_path):
     return found
 
 
+def yaml_files_near(helmfile_path, depth=3):
+    """YAML files in the helmfile's directory tree (not inside charts), to find the one helm could not parse.
+
+    helm only names the temporary copy helmfile made, so a broken release values file is found by parsing
+    the candidates."""
+    found = []
+    base = helmfile_path if os.path.isdir(helmfile_path) else os.path.dirname(os.path.abspath(helmfile_path))
+    start = base.rstrip(os.sep).count(os.sep)
+    for root, dirs, files in os.walk(base):
+        if "Chart.yaml" in files or root.rstrip(os.sep).count(os.sep) - start >= depth:
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith((".yaml", ".yml")) and os.path.abspath(path) != os.path.abspath(helmfile_path):
+                found.append(path)
+    return found
+
+
 def readable_error(action, rc, stdout, stderr, candidate_values_files=()):
     """One message that says what failed and why, without the raw wrapped output."""
     text = (stderr or "") + "\n" + (stdout or "")
@@ -207,7 +227,8 @@ class Helmfile(object):
             self.tmpdir = None
 
     def candidate_values_files(self):
-        return list(self.params.get("values_files") or []) + values_files_of_state(self.params["file"])
+        return (list(self.params.get("values_files") or []) + values_files_of_state(self.params["file"])
+                + yaml_files_near(self.params["file"]))
 
     # -- command lines -----------------------------------------------------------------------------
 
@@ -265,7 +286,7 @@ class Helmfile(object):
         return self.run("destroy", argv)[1]
 
     def declared(self):
-        argv = self.global_args() + ["list", "--output", "json"]
+        argv = self.global_args() + ["list", "--output", "json", "--skip-charts"]
         out = self.run("list", argv)[1]
         start = out.find("[")
         try:
