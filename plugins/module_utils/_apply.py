@@ -11,6 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+
+from ansible.module_utils.common.text.converters import to_bytes
+
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
 from ansible_collections.llmd.xks.plugins.module_utils._diff import is_unchanged, owned_diff, with_hash
 from ansible_collections.llmd.xks.plugins.module_utils._resources import MissingCRDError, negotiate
@@ -49,9 +53,21 @@ def ensure_present(client, rtype, namespace, name, build, check_mode=False, forc
     return apply_known(client, rtype, version, namespace, name, build(version), live, check_mode, force_conflicts)
 
 
+def normalize(body):
+    """What the API server will store: a Secret's stringData becomes base64 data."""
+    if body.get("kind") != "Secret" or not body.get("stringData"):
+        return body
+    body = dict(body)
+    data = dict(body.get("data") or {})
+    for key, value in body.pop("stringData").items():
+        data[key] = base64.b64encode(to_bytes(value)).decode("ascii")
+    body["data"] = data
+    return body
+
+
 def apply_known(client, rtype, version, namespace, name, body, live, check_mode=False, force_conflicts=False):
     """Apply ``body`` given the ``live`` object already read (None when absent)."""
-    stamped = with_hash(body)
+    stamped = with_hash(normalize(body))
     if is_unchanged(stamped, live):
         return ApplyResult("unchanged", version, live)
     diff = owned_diff(stamped, live)

@@ -17,12 +17,12 @@ import os
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.llmd.xks.plugins.module_utils._apply import apply_known, ensure_absent, ensure_present
+from ansible_collections.llmd.xks.plugins.module_utils._apply import apply_known, ensure_absent, ensure_present, normalize
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
 from ansible_collections.llmd.xks.plugins.module_utils._diff import is_unchanged, with_hash
 from ansible_collections.llmd.xks.plugins.module_utils._discovery import Resolver, order_key
 from ansible_collections.llmd.xks.plugins.module_utils._resources import MissingCRDError
-from ansible_collections.llmd.xks.plugins.module_utils._wait import condition_ready, predicate_for, wait_for
+from ansible_collections.llmd.xks.plugins.module_utils._wait import condition_ready, pod_problems, predicate_for, wait_for
 
 SET_LABEL = "llmd.xks/apply-set"
 MASK = "********"
@@ -82,7 +82,7 @@ def masked(obj):
         return obj
     out = copy.deepcopy(obj)
     for field in ("data", "stringData"):
-        if isinstance(out.get(field), dict):
+        if isinstance(out.get(field), dict):  # both keys and values of a Secret are hidden behind the mask
             out[field] = dict((k, MASK) for k in out[field])
     return out
 
@@ -148,10 +148,10 @@ class ApplySet(object):
             meta = obj["metadata"]
             path = rtype.path(obj["apiVersion"], meta.get("namespace"), meta["name"])
             live[path] = current = self.client.get_or_none(path)
-            if not atomic or self.check_mode or is_unchanged(with_hash(obj), current):
+            if not atomic or self.check_mode or is_unchanged(with_hash(normalize(obj)), current):
                 continue
             try:
-                self.client.apply(path, with_hash(obj), dry_run=True, force_conflicts=self.force_conflicts)
+                self.client.apply(path, with_hash(normalize(obj)), dry_run=True, force_conflicts=self.force_conflicts)
             except ApiError as exc:
                 if exc.is_namespace_missing:
                     continue  # the namespace is created by this set
@@ -266,6 +266,8 @@ class ApplySet(object):
             outcome = ensure_absent(self.client, rtype, meta.get("namespace"), meta["name"], self.check_mode, obj["apiVersion"])
             self.results.append(dict(key=self._key(obj), kind=obj["kind"], name=meta["name"], api_version=obj["apiVersion"],
                                      namespace=meta.get("namespace"), action=outcome.action, changed=outcome.changed, rtype=rtype))
+        if self.set_name and self.client.get_or_none(self._record_path()) is not None:
+            self.client.delete(self._record_path(), dry_run=self.check_mode)
         return self.results
 
     def wait(self, timeout):
@@ -278,7 +280,17 @@ class ApplySet(object):
             predicate = predicate_for(result["kind"])
             rtype = result["rtype"]
             wait_for(self.client, rtype, rtype.versions[0], result.get("namespace"), result["name"], predicate,
-                     max(1, deadline - time.monotonic()), initial=result.get("object"))
+                     max(1, deadline - time.monotonic()), diagnose=self._diagnose, initial=result.get("object"))
+
+    def _diagnose(self, obj):
+        """Why the pods of a workload are not ready (scheduler and kubelet reasons)."""
+        meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+        if obj.get("kind") == "LeaderWorkerSet" or "leaderWorkerTemplate" in spec:
+            selector = "leaderworkerset.sigs.k8s.io/name=%s" % meta.get("name")
+        else:
+            labels = (spec.get("selector") or {}).get("matchLabels") or {}
+            selector = ",".join("%s=%s" % item for item in sorted(labels.items()))
+        return pod_problems(self.client, meta.get("namespace"), selector) if selector and meta.get("namespace") else []
 
 
 def public_results(results):

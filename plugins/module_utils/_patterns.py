@@ -359,7 +359,8 @@ class PatternPlanner(object):
              "spec": {"targetRef": target, "default": {
                  "checkIntervalSec": 15, "timeoutSec": 15, "healthyThreshold": 1, "unhealthyThreshold": 2,
                  "logConfig": {"enabled": True},
-                 "config": {"type": "HTTP", "httpHealthCheck": {"port": 8000, "requestPath": "/health"}}}}},
+                 "config": {"type": "HTTP", "httpHealthCheck": {
+                     "portSpecification": "USE_FIXED_PORT", "port": 8000, "requestPath": "/health"}}}}},
             {"apiVersion": "networking.gke.io/v1", "kind": "GCPBackendPolicy",
              "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
              "spec": {"targetRef": target, "default": {"timeoutSec": 300, "logging": {"enabled": True}}}},

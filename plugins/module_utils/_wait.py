@@ -285,4 +285,5 @@ def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, di
         text = "%s; %s" % (text, "; ".join(details)) if text else "; ".join(details)
     if verdict.state == FAILED:
         raise WaitFailed("%s %s/%s failed: %s" % (rtype.kind, namespace, name, text), verdict, obj)
-    raise WaitTimeout("Timed out after %ss waiting for %s %s/%s to become ready: %s" % (timeout, rtype.kind, namespace, name, text), verdict, obj)
+    raise WaitTimeout("Timed out after %.0fs waiting for %s %s/%s to become ready: %s" % (timeout, rtype.kind, namespace, name, text),
+                      verdict, obj)

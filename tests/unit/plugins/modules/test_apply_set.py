@@ -50,8 +50,15 @@ def test_second_run_is_one_get_per_object(fake_kube, run_module):
 def test_secret_values_are_masked_in_the_diff(fake_kube, run_module):
     result = run_module(module, dict(definitions=MANIFESTS, namespace="llm"), diff=True)
     secret_diff = [d for d in result["diff"] if d["after_header"].startswith("Secret")][0]
-    assert secret_diff["after"]["stringData"] == {"token": "********", "HF_TOKEN": "********"}
-    assert "s3cr3t" not in str(result)
+    assert secret_diff["after"]["data"] == {"token": "********", "HF_TOKEN": "********"}
+    assert "s3cr3t" not in str(result) and "czNjcjN0" not in str(result)  # nor its base64
+
+
+def test_secret_string_data_is_idempotent(fake_kube, run_module):
+    run_module(module, dict(definitions=MANIFESTS, namespace="llm"))
+    stored = fake_kube.objects["/api/v1/namespaces/llm/secrets/hf-token"]
+    assert stored["data"]["token"] == "czNjcjN0" and "stringData" not in stored
+    assert run_module(module, dict(definitions=MANIFESTS, namespace="llm"))["changed"] is False
 
 
 def test_missing_crd_fails_before_any_write(fake_kube, run_module):
