@@ -144,7 +144,7 @@ alive() {  # component -> 0 if its recorded pid runs and is the right program
 
 start() {  # component command...
   local name=$1; shift
-  setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$(pidfile "$name")"
 }
 
@@ -356,6 +356,10 @@ cmd_restart_standins() {  # pick up edited tests/standins code without restartin
 cmd_env() { echo "export KUBECONFIG=$KUBECONFIG_FILE K8S_AUTH_KUBECONFIG=$KUBECONFIG_FILE"; }
 
 cd "$REPO"
+case "${1:-}" in
+  up|down|restart-standins)  # one mutating invocation per state dir at a time
+    mkdir -p "$STATE"; exec 9> "$STATE/.lock"; flock 9 ;;
+esac
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
