@@ -314,3 +314,37 @@ def test_gke_gateway_is_programmed_and_istio_cr_is_healthy(cluster, namespace):
         assert obj["spec"]["version"].startswith("v1.")  # schema default applied by the apiserver
     finally:
         custom.delete_cluster_custom_object("sailoperator.io", "v1", "istios", name)
+
+
+def test_leaderworkerset_groups_and_status_follow_the_pods(cluster, namespace):
+    custom, apps, core = client.CustomObjectsApi(), client.AppsV1Api(), client.CoreV1Api()
+    gpu8 = {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"},
+            "containers": [{"name": "vllm", "image": "vllm/vllm-openai:v0.11",
+                            "resources": {"limits": {"nvidia.com/gpu": "8"}, "requests": {"nvidia.com/gpu": "8"}}}]}
+    custom.create_namespaced_custom_object("leaderworkerset.x-k8s.io", "v1", namespace, "leaderworkersets", {
+        "apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "metadata": {"name": "moe"},
+        "spec": {"replicas": 1, "leaderWorkerTemplate": {"size": 2, "workerTemplate": {"spec": gpu8}}}})
+
+    def lws():
+        return custom.get_namespaced_custom_object("leaderworkerset.x-k8s.io", "v1", namespace, "leaderworkersets", "moe")
+
+    wait_for(lambda: (cond(lws(), "Available") or {}).get("status") == "True", 60, what="LWS Available")
+    pods = core.list_namespaced_pod(namespace, label_selector="leaderworkerset.sigs.k8s.io/name=moe").items
+    by_name = {p.metadata.name: p for p in pods}
+    assert set(by_name) == {"moe-0", "moe-0-1"}
+    worker = by_name["moe-0-1"]
+    assert {"name": "LWS_LEADER_ADDRESS", "value": f"moe-0.moe.{namespace}"} in \
+        [{"name": e.name, "value": e.value} for e in worker.spec.containers[0].env]
+    wait_for(lambda: core.read_namespaced_pod("moe-0-1", namespace).metadata.labels.get(
+        "leaderworkerset.sigs.k8s.io/worker-index") == "1", 30, what="worker-index label")
+    assert core.read_namespaced_pod("moe-0", namespace).metadata.labels["leaderworkerset.sigs.k8s.io/group-index"] == "0"
+    assert len({p.spec.node_name for p in pods}) == 2
+
+    # a second group needs two more 8-GPU hosts, which the pool does not have
+    custom.patch_namespaced_custom_object("leaderworkerset.x-k8s.io", "v1", namespace, "leaderworkersets", "moe",
+                                          {"spec": {"replicas": 2}})
+    wait_for(lambda: (cond(lws(), "Available") or {}).get("status") == "False", 60, what="LWS not Available")
+    obj = lws()
+    assert cond(obj, "Progressing")["status"] == "True" and obj["status"]["readyReplicas"] == 1
+    # deleting the group's leader pod takes its worker StatefulSet with it (owner: the leader pod)
+    assert apps.read_namespaced_stateful_set("moe-0", namespace).metadata.owner_references[0].name == "moe-0"

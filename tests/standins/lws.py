@@ -9,7 +9,8 @@ What this stand-in does, for LWS ``L`` in namespace ``N`` (size ``S``, replicas 
 * leader StatefulSet ``L`` (replicas R, pod template = leaderTemplate or workerTemplate, labels
   ``leaderworkerset.sigs.k8s.io/name``, ``worker-index: "0"``, ``template-revision-hash``; owner: LWS);
 * for every leader Pod ``L-<g>`` that exists, when S > 1, a worker StatefulSet ``L-<g>`` (replicas S-1,
-  workerTemplate, labels incl. ``group-index``/``group-key``; owner: the leader Pod, as upstream), so
+  ``ordinals.start: 1`` so workers are ``L-<g>-1 .. L-<g>-<S-1>``, workerTemplate, labels incl.
+  ``group-index``/``group-key``; owner: the leader Pod, as upstream), so
   deleting a group's leader cascades to its workers through the real garbage collector;
 * what the webhook would add to pods later: ``group-index``/``worker-index`` labels (patched onto
   pods from the StatefulSet ``apps.kubernetes.io/pod-index`` label), ``LWS_LEADER_ADDRESS``,
@@ -93,8 +94,8 @@ class LWSController(Controller):
         if labels.get(L_WORKER) == "0":  # leader pod: group index = its ordinal
             want[L_GROUP] = idx
             want[L_GKEY] = _sha(f"{ns}/{labels[L_NAME]}-{idx}")
-        elif L_GROUP in labels and L_WORKER not in labels:  # worker pod: ordinal + 1
-            want[L_WORKER] = str(int(idx) + 1)
+        elif L_GROUP in labels and L_WORKER not in labels:  # worker pod: its ordinal (workers start at 1)
+            want[L_WORKER] = idx
         want = {k: v for k, v in want.items() if labels.get(k) != v}
         if want:
             self.kube.merge_patch(path_for("v1", "pods", ns, name), {"metadata": {"labels": want}})
@@ -152,7 +153,8 @@ class LWSController(Controller):
                 pod_owner = {"apiVersion": "v1", "kind": "Pod", "name": leader["metadata"]["name"],
                              "uid": leader["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
                 self._apply_sts(ns, sts_name, pod_owner, size - 1, {L_NAME: name, L_GKEY: gkey}, wt,
-                                {L_NAME: name, L_GROUP: str(g), L_GKEY: gkey, L_HASH: revision}, {}, name)
+                                {L_NAME: name, L_GROUP: str(g), L_GKEY: gkey, L_HASH: revision}, {}, name,
+                                start_ordinal=1)
         for s in self.sts.list(ns):
             sname = s["metadata"]["name"]
             if (s["metadata"].get("labels", {}).get(L_NAME) == name and sname != name and sname not in wanted
@@ -191,11 +193,14 @@ class LWSController(Controller):
             self.kube.merge_patch(path_for(API, "leaderworkersets", ns, name, "status"), {"status": status})
         return None
 
-    def _apply_sts(self, ns, sts_name, owner, replicas, selector, template, labels, annotations, service):
+    def _apply_sts(self, ns, sts_name, owner, replicas, selector, template, labels, annotations, service,
+                   start_ordinal=0):
         body = {"apiVersion": "apps/v1", "kind": "StatefulSet",
                 "metadata": {"name": sts_name, "namespace": ns, "labels": labels, "annotations": annotations,
                              "ownerReferences": [owner]},
                 "spec": {"replicas": replicas, "serviceName": service, "podManagementPolicy": "Parallel",
                          "selector": {"matchLabels": selector}, "template": template}}
+        if start_ordinal:
+            body["spec"]["ordinals"] = {"start": start_ordinal}
         self.kube.apply(path_for("apps/v1", "statefulsets", ns, sts_name), body, manager=MANAGER)
 
