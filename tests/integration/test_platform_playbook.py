@@ -9,7 +9,7 @@ import os
 import pytest
 
 from platform_run import REPO, local_sources, run_playbook, tool
-from test_platform_roles import kubeconfig  # noqa: F401  (fixture)
+from test_platform_roles import kubeconfig, remove_unmanaged_sail_operator  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +39,8 @@ def record(stack, seconds):
 @pytest.mark.parametrize("stack", ["istio_kserve", "kserve_gke_gateway", "gateway_api_llmd"])
 def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):  # noqa: F811
     extra = stack_vars(stack)
+    if extra.get("ossm_operator_install", "chart") == "chart":
+        remove_unmanaged_sail_operator(kubeconfig)
     first = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra)
     assert not first.failed, first.explain()
     second = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra)
@@ -55,7 +57,7 @@ def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):  # no
 def test_platform_tags_select_one_role(kubeconfig):  # noqa: F811
     run = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=stack_vars("istio_kserve"), tags="lws")
     assert not run.failed and run.changed == 0, run.explain()
-    assert "llmd.xks.lws" in run.stdout and "llmd.xks.kserve" not in run.stdout
+    assert "llmd.xks.lws : Apply LeaderWorkerSet" in run.stdout and "llmd.xks.kserve : Apply" not in run.stdout
 
 
 def test_platform_rejects_an_unknown_stack(kubeconfig):  # noqa: F811

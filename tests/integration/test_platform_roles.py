@@ -58,6 +58,22 @@ def test_kserve(kubeconfig):
     converge_twice_and_check(kubeconfig, ["kserve"], local_sources())
 
 
+def remove_unmanaged_sail_operator(kubeconfig):
+    """The manifests test and the chart install (platform tests) share sail-operator/sail-operator: helm refuses to
+    adopt a Deployment it did not create, so switching methods starts from a clean namespace, as a user would."""
+    from kubernetes import client, config
+
+    apps = client.AppsV1Api(config.new_client_from_config(kubeconfig))
+    try:
+        deployment = apps.read_namespaced_deployment("sail-operator", "sail-operator")
+    except client.exceptions.ApiException as exc:
+        if exc.status == 404:
+            return
+        raise
+    if (deployment.metadata.labels or {}).get("app.kubernetes.io/managed-by") != "Helm":
+        apps.delete_namespaced_deployment("sail-operator", "sail-operator")
+
+
 def test_ossm_from_manifests_with_cni_and_injection_labels(kubeconfig):
     from kubernetes import client, config
 
@@ -74,6 +90,7 @@ def test_ossm_from_manifests_with_cni_and_injection_labels(kubeconfig):
     assert cni["spec"]["namespace"] == "kube-system" and cni["spec"]["values"]["cni"]["cniBinDir"] == "/home/kubernetes/bin"
     core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
     assert core.read_namespace("llmd-xks-injection-test").metadata.labels["istio-injection"] == "disabled"
+    remove_unmanaged_sail_operator(kubeconfig)
 
 
 def test_ossm_refuses_an_istio_without_inference_pool_v1(kubeconfig):
