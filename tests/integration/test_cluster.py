@@ -54,7 +54,7 @@ def test_nodes_ready_with_accelerator_capacity(cluster):
     core = client.CoreV1Api()
     expected = node_data.default_manifests()
     by_name = {n.metadata.name: n for n in core.list_node(label_selector="type=kwok").items}
-    assert set(by_name) == {n["metadata"]["name"] for n, _ in expected}
+    assert set(by_name) == {n["metadata"]["name"] for n, _status in expected}
     for manifest, status in expected:
         node = by_name[manifest["metadata"]["name"]]
         assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions), node.metadata.name

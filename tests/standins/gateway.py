@@ -77,7 +77,7 @@ class GatewayController(Controller):
     def _on_route(self, _etype, r):
         ns = r["metadata"]["namespace"]
         self.enqueue(("HTTPRoute", ns, r["metadata"]["name"]))
-        for gns, gname, _ in self._parent_keys(r):
+        for gns, gname, _ref in self._parent_keys(r):
             self.enqueue(("Gateway", gns, gname))
         for b_ns, group, kind, name in self._backends(r):
             if group == POOL_GROUP and kind == "InferencePool":
@@ -276,7 +276,7 @@ class GatewayController(Controller):
                 conds.append(cond("Reconciled", True, "ReconciliationSucceeded", "Reconciliation succeeded", gen))
             prev = next((p for p in old_parents if p.get("controllerName") == ctrl
                          and self._same_ref(p.get("parentRef", {}), ref, ns)), None)
-            parent_ref = {k: v for k, v in ref.items()}
+            parent_ref = dict(ref)
             ours.append({"parentRef": parent_ref, "controllerName": ctrl,
                          "conditions": merge_conditions((prev or {}).get("conditions"), conds)})
             handled.add(ctrl)
@@ -288,8 +288,9 @@ class GatewayController(Controller):
 
     @staticmethod
     def _same_ref(a, b, route_ns):
-        norm = lambda r: (r.get("group", GW_GROUP), r.get("kind", "Gateway"), r.get("namespace") or route_ns,  # noqa: E731
-                          r["name"], r.get("sectionName"), r.get("port"))
+        def norm(r):
+            return (r.get("group", GW_GROUP), r.get("kind", "Gateway"), r.get("namespace") or route_ns,
+                    r["name"], r.get("sectionName"), r.get("port"))
         return norm(a) == norm(b)
 
     def _allowed(self, listener, gw_ns, route_ns) -> bool:
@@ -351,4 +352,3 @@ class GatewayController(Controller):
             return None
         self._write_status(f"{POOL_GROUP}/v1", "inferencepools", pool, status)
         return None
-

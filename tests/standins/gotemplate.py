@@ -114,8 +114,7 @@ class _Ctx:
             if head == "not":
                 return not _truthy(args[0])
             return FUNCS[head](*args)
-        v, _ = atom(0)
-        return v
+        return atom(0)[0]
 
     def literal(self, t: str):
         if t.startswith("."):

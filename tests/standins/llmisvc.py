@@ -151,7 +151,7 @@ class LLMISVCController(Controller):
             self.log.error("%s/%s: ConfigMap %s/inferenceservice-config not found", ns, name, SYSTEM_NS)
             return 10.0
         ingress = json.loads((cm.get("data") or {}).get("ingress") or "{}")
-        gw_ns, _, gw_name = (ingress.get("kserveIngressGateway") or "kserve/kserve-ingress-gateway").rpartition("/")
+        gw_ns, _sep, gw_name = (ingress.get("kserveIngressGateway") or "kserve/kserve-ingress-gateway").rpartition("/")
         gconf = {"IngressGatewayName": gw_name, "IngressGatewayNamespace": gw_ns or SYSTEM_NS,
                  "EnableTLS": bool(ingress.get("enableLLMInferenceServiceTLS")),
                  "ModelBasedRoutingHeaderName": ingress.get("modelBasedRoutingHeaderName") or "X-Gateway-Model-Name",
@@ -204,7 +204,7 @@ class LLMISVCController(Controller):
         # what the user's baseRefs enable is considered too
         base = {}
         for ref in spec.get("baseRefs") or []:
-            cfg, _ = self._find_config(ns, ref["name"])
+            cfg = self._find_config(ns, ref["name"])[0]
             if cfg:
                 base = smp.merge(base, cfg.get("spec") or {})
         view = smp.merge(base, spec)
@@ -545,7 +545,7 @@ class LLMISVCController(Controller):
             if existed is False:
                 self.kube.event(obj, "Normal", "Created", f"Created {body['kind']} {cname}", MANAGER)
         # delete children of ours that are no longer wanted (topology change, router removed, stopped)
-        wanted = {(a, p, n) for a, p, n in desired}
+        wanted = set(desired)
         for api_version, plural, informer in (("apps/v1", "deployments", self.deploys),
                                               (LWS_API, "leaderworkersets", self.lwss),
                                               (GW_V1, "httproutes", self.routes),
@@ -630,7 +630,7 @@ class LLMISVCController(Controller):
                 if not c or c.get("status") != "True":
                     problems.append(f"{ctype}={c.get('status') if c else 'Unknown'}"
                                     + (f" (reason {c.get('reason')}: {c.get('message', '')})" if c else ""))
-                elif (c.get("observedGeneration") or 0) and c["observedGeneration"] < gen:
+                elif c.get("observedGeneration") and c["observedGeneration"] < gen:
                     problems.append(f"{ctype} stale (observedGeneration {c['observedGeneration']} < {gen})")
         return (not problems), "; ".join(problems)
 

@@ -45,7 +45,7 @@ class Informer:
 
     def list(self, namespace: str | None = None) -> list[dict]:
         with self.lock:
-            return [o for (ns, _), o in self.cache.items() if namespace is None or ns == namespace]
+            return [o for k, o in self.cache.items() if namespace is None or k[0] == namespace]
 
     def _dispatch(self, etype: str, obj: dict) -> None:
         for fn in self.handlers:
@@ -154,7 +154,7 @@ class Controller:
                 now = time.time()
                 due = [(t, k) for k, t in self._queue.items() if t <= now]
                 if due:
-                    _, key = min(due)
+                    key = min(due)[1]
                     del self._queue[key]
                     return key
                 wait = min(self._queue.values()) - now if self._queue else 5.0

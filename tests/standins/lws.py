@@ -203,4 +203,3 @@ class LWSController(Controller):
         if start_ordinal:
             body["spec"]["ordinals"] = {"start": start_ordinal}
         self.kube.apply(path_for("apps/v1", "statefulsets", ns, sts_name), body, manager=MANAGER)
-

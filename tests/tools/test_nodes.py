@@ -58,7 +58,7 @@ def test_cpu_node_has_no_taints_or_extended_resource(profiles):
 def test_pools_expand_to_counts(profiles):
     pools = [{"name": "a", "profile": "cpu-sim", "count": 2}, {"name": "b", "profile": "nvidia-h100-80gb", "count": 3}]
     out = nodes.node_manifests(profiles, pools)
-    assert [n["metadata"]["name"] for n, _ in out] == [
+    assert [n["metadata"]["name"] for n, _status in out] == [
         "gke-local-a-0", "gke-local-a-1", "gke-local-b-0", "gke-local-b-1", "gke-local-b-2"]
     assert out[-1][1]["capacity"]["nvidia.com/gpu"] == "8"
 
@@ -76,9 +76,9 @@ def test_invalid_pools(profiles, pools, match):
 
 def test_repository_inventory_pools():
     out = nodes.default_manifests()
-    names = [n["metadata"]["name"] for n, _ in out]
+    names = [n["metadata"]["name"] for n, _status in out]
     assert len(names) == len(set(names))
-    profiles = {n["metadata"]["annotations"]["llmd.xks/accelerator-profile"] for n, _ in out}
+    profiles = {n["metadata"]["annotations"]["llmd.xks/accelerator-profile"] for n, _status in out}
     assert {"cpu-sim", "tpu-v6e-4t", "nvidia-t4", "nvidia-h100-80gb"} <= profiles
     tpu = [s for n, s in out if n["metadata"]["labels"].get("cloud.google.com/gke-tpu-topology") == "2x2"]
     assert len(tpu) >= 2 and all(s["capacity"]["google.com/tpu"] == "4" for s in tpu)
