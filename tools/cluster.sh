@@ -10,7 +10,9 @@
 #
 # Everything listens on 127.0.0.1 only. State (PKI, kubeconfig, logs, pids, etcd data) lives in
 # ${LLMD_XKS_STATE:-<repo>/.cache/cluster}; ~/.kube/config is never touched. The PKI is kept
-# between runs; etcd data is wiped on every `up`, so each `up` starts from a clean cluster.
+# between runs; every `up` starts etcd on a fresh copy of a snapshot taken right after the static
+# bootstrap (CRDs, presets, Nodes; rebuilt when an input changes), so each `up` is a clean cluster.
+# Details and measurements: docs/local-cluster.md.
 # Binaries: $KUBEBUILDER_ASSETS (kube-apiserver, kube-controller-manager, kube-scheduler, etcd) when
 # set, else the cache of tools/build.sh (built on first use).
 set -euo pipefail
