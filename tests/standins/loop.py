@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from typing import Callable
@@ -89,15 +90,21 @@ class Informer:
             for o in fresh.values():
                 self._dispatch("ADDED", o)
             self.synced.set()
-            try:
-                self._watch(path, rv)
-            except Exception as exc:  # noqa: BLE001
-                if not self.stopping.is_set():
-                    log.debug("watch %s ended: %s", self.name, exc)
-                    time.sleep(0.2)
+            # watch; a watch that merely timed out resumes from the last resourceVersion seen,
+            # an expired one (410 Gone) or a broken connection falls back to a fresh list
+            while rv and not self.stopping.is_set():
+                try:
+                    rv = self._watch(path, rv)
+                except Exception as exc:  # noqa: BLE001
+                    if not self.stopping.is_set():
+                        log.debug("watch %s ended: %s", self.name, exc)
+                        time.sleep(0.2)
+                    rv = None
 
-    def _watch(self, path: str, rv: str) -> None:
-        query = {"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "240"}
+    def _watch(self, path: str, rv: str) -> str | None:
+        """Stream events from ``rv``; returns the resourceVersion to resume from, None to re-list."""
+        query = {"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true",
+                 "timeoutSeconds": os.environ.get("LLMD_XKS_STANDINS_WATCH_TIMEOUT", "240")}
         if self.label_selector:
             query["labelSelector"] = self.label_selector
         resp = self.kube.request("GET", path, query=query, stream=True, timeout=(10, 300))
@@ -105,7 +112,7 @@ class Informer:
             buf = b""
             for chunk in resp.stream(4096, decode_content=False):
                 if self.stopping.is_set():
-                    return
+                    return None
                 buf += chunk
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
@@ -114,7 +121,8 @@ class Informer:
                     ev = json.loads(line)
                     etype, obj = ev["type"], ev["object"]
                     if etype == "ERROR":
-                        return  # e.g. 410 Gone: re-list
+                        return None  # e.g. 410 Gone: re-list
+                    rv = obj.get("metadata", {}).get("resourceVersion") or rv
                     if etype == "BOOKMARK":
                         continue
                     with self.lock:
@@ -125,6 +133,7 @@ class Informer:
                     self._dispatch(etype, obj)
         finally:
             resp.release_conn()
+        return rv
 
 
 class Controller:
