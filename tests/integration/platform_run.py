@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+import pytest
 import yaml
 
 from ansible_task import REPO, ansible_env
@@ -18,9 +19,22 @@ FIXTURES = os.path.join(REPO, "tests", "fixtures", "platform")
 CHARTS = os.path.join(REPO, "tests", "charts")
 
 
+@pytest.fixture(scope="module")
+def kubeconfig(request):
+    """The session cluster's kubeconfig (conftest fixture ``cluster``), else an already running local cluster."""
+    try:
+        return request.getfixturevalue("cluster").kubeconfig
+    except pytest.FixtureLookupError:
+        path = os.path.join(REPO, ".cache", "cluster", "admin.kubeconfig")
+        if not os.path.exists(path):
+            pytest.skip("no local cluster (tools/cluster.sh up)")
+        return path
+
+
 def tool(name):
     """Path of a pinned tool (tools/tool-path.sh), or None."""
-    proc = subprocess.run(["bash", os.path.join(REPO, "tools", "tool-path.sh"), name], capture_output=True, text=True)
+    proc = subprocess.run(["bash", os.path.join(REPO, "tools", "tool-path.sh"), name], capture_output=True, text=True,
+                          check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -108,5 +122,5 @@ def run_playbook(kubeconfig, playbook=None, roles=None, extra_vars=None, check=F
     env = ansible_env(kubeconfig)
     env.update(ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1", KUBECONFIG=kubeconfig)
     start = time.monotonic()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=REPO)
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=REPO, check=False)
     return Run(proc, time.monotonic() - start)

@@ -3,17 +3,16 @@
 """llmd.xks.helmfile with the real helmfile, helm and helm-diff against the local cluster, on the local charts in
 tests/charts (helmfile.yaml.gotmpl: releases demo-web and demo-db of the demo chart)."""
 
-import os
 import shutil
-import uuid
-
 import pytest
 
 from ansible_task import run_task
 from platform_run import CHARTS, tool
-from test_platform_roles import kubeconfig  # noqa: F401  (fixture)
+import platform_run
 
 pytestmark = pytest.mark.integration
+
+kubeconfig = platform_run.kubeconfig
 
 
 @pytest.fixture
@@ -32,14 +31,13 @@ def args(charts, namespace, **extra):
     return base
 
 
-def configmap(kubeconfig, namespace, name):  # noqa: F811
+def configmap(kubeconfig, namespace, name):
     from kubernetes import client, config
 
     return client.CoreV1Api(config.new_client_from_config(kubeconfig)).read_namespaced_config_map(name, namespace)
 
 
-def test_install_reapply_upgrade_destroy(kubeconfig, charts):  # noqa: F811
-    namespace = "hf-" + uuid.uuid4().hex[:8]
+def test_install_reapply_upgrade_destroy(kubeconfig, charts, namespace):
     first = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace))
     assert not first.get("failed"), first
     assert first["changed"] is True
@@ -71,7 +69,7 @@ def test_install_reapply_upgrade_destroy(kubeconfig, charts):  # noqa: F811
     assert gone["changed"] is False
 
 
-def test_missing_helm_diff_plugin_is_a_clear_error(kubeconfig, charts, tmp_path):  # noqa: F811
+def test_missing_helm_diff_plugin_is_a_clear_error(kubeconfig, charts, tmp_path):
     empty = tmp_path / "no-plugins"
     empty.mkdir()
     result = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, "hf-noplugin", helm_plugins=str(empty)))
@@ -79,7 +77,7 @@ def test_missing_helm_diff_plugin_is_a_clear_error(kubeconfig, charts, tmp_path)
     assert result["msg"].startswith("the helm-diff plugin is not installed: helm said 'Error: unknown command \"diff\"")
 
 
-def test_broken_release_values_file_is_named(kubeconfig, charts):  # noqa: F811
+def test_broken_release_values_file_is_named(kubeconfig, charts):
     broken = charts / "values" / "db.yaml"
     broken.write_text("message: [unclosed\n")
     result = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, "hf-broken"))
@@ -87,7 +85,7 @@ def test_broken_release_values_file_is_named(kubeconfig, charts):  # noqa: F811
     assert result["msg"].startswith("values file %s is not valid YAML: " % broken), result["msg"]
 
 
-def test_broken_state_values_file_is_named_before_running(kubeconfig, charts, tmp_path):  # noqa: F811
+def test_broken_state_values_file_is_named_before_running(kubeconfig, charts, tmp_path):
     broken = tmp_path / "state.yaml"
     broken.write_text("a: b: c\n")
     result = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, "hf-broken", values_files=[str(broken)]))

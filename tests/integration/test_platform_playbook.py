@@ -9,9 +9,12 @@ import os
 import pytest
 
 from platform_run import REPO, local_sources, run_playbook, tool
-from test_platform_roles import kubeconfig, remove_unmanaged_sail_operator  # noqa: F401  (fixture)
+import platform_run
+from test_platform_roles import remove_unmanaged_sail_operator
 
 pytestmark = pytest.mark.integration
+
+kubeconfig = platform_run.kubeconfig
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "platform.yml")
 TIMINGS = os.path.join(REPO, ".cache", "platform-timings.json")
@@ -37,7 +40,7 @@ def record(stack, seconds):
 
 
 @pytest.mark.parametrize("stack", ["istio_kserve", "kserve_gke_gateway", "gateway_api_llmd"])
-def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):  # noqa: F811
+def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):
     extra = stack_vars(stack)
     if extra.get("ossm_operator_install", "chart") == "chart":
         remove_unmanaged_sail_operator(kubeconfig)
@@ -54,18 +57,18 @@ def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):  # no
         assert not restore.failed and "timeouts" in json.dumps(_router_route(kubeconfig)), restore.explain()
 
 
-def test_platform_tags_select_one_role(kubeconfig):  # noqa: F811
+def test_platform_tags_select_one_role(kubeconfig):
     run = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=stack_vars("istio_kserve"), tags="lws")
     assert not run.failed and run.changed == 0, run.explain()
     assert "llmd.xks.lws : Apply LeaderWorkerSet" in run.stdout and "llmd.xks.kserve : Apply" not in run.stdout
 
 
-def test_platform_rejects_an_unknown_stack(kubeconfig):  # noqa: F811
+def test_platform_rejects_an_unknown_stack(kubeconfig):
     run = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=dict(local_sources(), llmd_xks_stack="nope"))
     assert run.failed and "llmd_xks_stack must be" in run.stdout
 
 
-def _router_route(kubeconfig):  # noqa: F811
+def _router_route(kubeconfig):
     from kubernetes import client, config
 
     api = client.CustomObjectsApi(config.new_client_from_config(kubeconfig))

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+import platform_run
 from platform_run import local_sources, run_playbook
 
 pytestmark = pytest.mark.integration
@@ -14,16 +15,7 @@ pytestmark = pytest.mark.integration
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def kubeconfig(request):
-    """The session cluster's kubeconfig (conftest fixture ``cluster``), else an already running local cluster."""
-    try:
-        return request.getfixturevalue("cluster").kubeconfig
-    except pytest.FixtureLookupError:
-        path = os.path.join(REPO, ".cache", "cluster", "admin.kubeconfig")
-        if not os.path.exists(path):
-            pytest.skip("no local cluster (tools/cluster.sh up)")
-        return path
+kubeconfig = platform_run.kubeconfig
 
 
 def converge_twice_and_check(kubeconfig, roles, extra_vars):
@@ -113,19 +105,16 @@ def llm_d_vars(tmp_path, namespace, **extra):
     return out
 
 
-def test_llm_d_renders_pinned_helmfile_and_converges(kubeconfig, tmp_path):
+def test_llm_d_renders_pinned_helmfile_and_converges(kubeconfig, tmp_path, namespace):
     """Converges with waits on the cpu-sim profile (the shared cluster's few TPU nodes may be busy), then checks the
     values generated for a TPU profile on the Deployment (without waiting for TPU capacity), a pattern change, and
     the uninstall."""
-    import uuid
-
     from kubernetes import client, config
 
     from platform_run import tool
 
     if not (tool("helmfile") and tool("helm-plugins")):
         pytest.skip("helmfile/helm-diff are not built")
-    namespace = "llmd-" + uuid.uuid4().hex[:8]
     extra = llm_d_vars(tmp_path, namespace, llm_d_accelerator="cpu-sim")
     converge_twice_and_check(kubeconfig, ["llm_d"], extra)
     api = config.new_client_from_config(kubeconfig)

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, llmd.xks contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""A fake ``helmfile`` (and ``helm``, when called under that name or with ``--fake-helm``) for unit tests.
+"""A fake ``helmfile`` and ``helm`` for unit tests: ``python fake_helmfile.py helmfile|helm ARGS...``.
 
 State lives in the JSON file named by $FAKE_HELM_STATE:
   declared:  [{name, namespace, chart, labels}]   what the helmfile declares
@@ -73,14 +72,17 @@ def desired(opts):
     return "\n".join(parts + opts["sets"])
 
 
+def key(rel):
+    return "%s/%s" % (rel["namespace"], rel["name"])
+
+
 def main():
-    argv = sys.argv[1:]
+    tool, argv = sys.argv[1], sys.argv[2:]
     state = load()
-    state.setdefault("calls", []).append({"argv": [os.path.basename(sys.argv[0])] + argv, "env": {
+    state.setdefault("calls", []).append({"argv": [tool] + argv, "env": {
         k: os.environ.get(k) for k in ("KUBECONFIG", "HELM_PLUGINS", "RELEASE_NAME_POSTFIX", "HELM_DIFF_COLOR")}})
     save(state)
-    helm = os.path.basename(sys.argv[0]).startswith("helm") and not os.path.basename(sys.argv[0]).startswith("helmfile")
-    if helm:
+    if tool == "helm":
         if argv[:1] == ["list"]:
             print(json.dumps([dict(name=k.split("/")[1], namespace=k.split("/")[0], revision=str(v["revision"]),
                                    status="deployed", chart="demo-0.1.0", app_version="1.0.0", updated="now")
@@ -96,7 +98,6 @@ def main():
         return failure.get("rc", 1)
     releases = selected(state, opts)
     want = desired(opts)
-    key = lambda rel: "%s/%s" % (rel["namespace"], rel["name"])  # noqa: E731
     if sub == "list":
         print(json.dumps([dict(name=r["name"], namespace=r["namespace"], enabled=True, installed=True,
                                labels=r.get("labels", ""), chart=r["chart"], version="") for r in releases]))

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -46,7 +47,9 @@ def fake(tmp_path, monkeypatch):
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for name in ("helmfile", "helm"):
-        os.symlink(FAKE, str(bindir / name))
+        wrapper = bindir / name
+        wrapper.write_text('#!/bin/sh\nexec "%s" "%s" %s "$@"\n' % (sys.executable, FAKE, name))
+        wrapper.chmod(0o755)
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"declared": [
         {"name": "demo", "namespace": "apps", "chart": "./charts/demo", "labels": "tier:web"},
@@ -202,8 +205,9 @@ def test_yaml_error_from_helm_is_mapped_to_the_file(fake, run_module, tmp_path, 
 
     broken = tmp_path / "late.yaml"
     broken.write_text("a: [1\n")
-    fake.update(fail={"diff": {"rc": 1, "stderr": "Error: failed to parse /tmp/helmfile1/values: error converting "
-                                                   "YAML to JSON: yaml: line 1: did not find expected node content\n"}})
+    stderr = ("Error: failed to parse /tmp/helmfile1/values: error converting YAML to JSON: yaml: line 1: did not "
+              "find expected node content\n")
+    fake.update(fail={"diff": {"rc": 1, "stderr": stderr}})
     monkeypatch.setattr(_helmfile, "values_files_of_state", lambda path: [str(broken)])
     result = run_module(module, dict(fake.args), expect_failure=True)
     assert result["msg"].startswith("values file %s is not valid YAML: " % broken)
