@@ -199,19 +199,26 @@ preflight_ports() {  # pick free ports (unless set explicitly) and remember them
 etcd_healthy() { curl -sf "http://127.0.0.1:$EPORT/health" | grep -q '"health":"true"'; }
 apiserver_ready() { curl -sfk "https://127.0.0.1:$APORT/readyz" | grep -q ok; }
 
-kwok_stages() {  # writes $STATE/kwok-stages.yaml from the kwok module's kustomize/stage dir
-  local out=$STATE/kwok-stages-$KWOK_VERSION.yaml
+# kwok stages: node (initialize, heartbeat with lease) and pod (ready, complete, delete) from the kwok
+# module; its volume stages with the GKE StorageClass names bootstrap.py creates (so PVCs bind); and
+# tools/localcluster/kwok-stages-extra.yaml (LoadBalancer addresses). Cached per kwok version + extras.
+VOLUME_CLASSES="['standard-rwo', 'standard', 'premium-rwo', 'kwok-volume']"
+kwok_stages() {
+  local extra=$HERE/localcluster/kwok-stages-extra.yaml
+  local out; out=$STATE/kwok-stages-$KWOK_VERSION-$(cat "$extra" <(echo "$VOLUME_CLASSES") | sha256sum | cut -c1-8).yaml
   if [ ! -s "$out" ]; then
-    local dir
+    local dir f
     dir=$(GOFLAGS=-modcacherw go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" 2>/dev/null |
       "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || die "cannot locate sigs.k8s.io/kwok@$KWOK_VERSION in the Go module cache"
-    local f
     : > "$out.tmp"
     for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
-             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml \
+             volume/fast/pvc-provision.yaml volume/fast/pv-bind.yaml volume/fast/pvc-delete.yaml volume/fast/pv-delete.yaml; do
       [ -s "$dir/kustomize/stage/$f" ] || die "kwok stage $f missing in $dir"
-      { cat "$dir/kustomize/stage/$f"; echo; echo '---'; } >> "$out.tmp"
+      { sed "s/self.spec.storageClassName == 'kwok-volume'/self.spec.storageClassName in $VOLUME_CLASSES/" \
+          "$dir/kustomize/stage/$f"; echo; echo '---'; } >> "$out.tmp"
     done
+    cat "$extra" >> "$out.tmp"
     mv "$out.tmp" "$out"
   fi
   echo "$out"

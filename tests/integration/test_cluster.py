@@ -348,3 +348,24 @@ def test_leaderworkerset_groups_and_status_follow_the_pods(cluster, namespace):
     assert cond(obj, "Progressing")["status"] == "True" and obj["status"]["readyReplicas"] == 1
     # deleting the group's leader pod takes its worker StatefulSet with it (owner: the leader pod)
     assert apps.read_namespaced_stateful_set("moe-0", namespace).metadata.owner_references[0].name == "moe-0"
+
+
+def test_pvcs_bind_and_load_balancers_get_an_address(cluster, namespace):
+    core = client.CoreV1Api()
+    core.create_namespaced_persistent_volume_claim(namespace, {
+        "metadata": {"name": "models"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}})
+    core.create_namespaced_service(namespace, {"metadata": {"name": "lb"}, "spec": {
+        "type": "LoadBalancer", "ports": [{"port": 8000}], "selector": {"app": "x"}}})
+    def bound():
+        pvc = core.read_namespaced_persistent_volume_claim("models", namespace)
+        return pvc if pvc.status.phase == "Bound" else None
+
+    def has_ingress():
+        svc = core.read_namespaced_service("lb", namespace)
+        return svc if svc.status.load_balancer.ingress else None
+
+    pvc = wait_for(bound, 30, what="PVC Bound")
+    assert pvc.spec.storage_class_name == "standard-rwo"  # the default class, as on GKE
+    svc = wait_for(has_ingress, 30, what="LoadBalancer ingress")
+    assert svc.status.load_balancer.ingress[0].ip == "203.0.113.20"

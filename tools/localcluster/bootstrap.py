@@ -14,6 +14,7 @@ What it installs (everything server-side applied, field manager ``llmd-xks-local
     (networking.gke.io/gateway), so the stand-in gateway controller can program Gateways;
   * Gateway ``kserve/kserve-ingress-gateway`` (class istio, HTTP 80, routes from all namespaces),
     the default gateway of KServe's ``router.gateway: {}`` (skip with LLMD_XKS_DEFAULT_GATEWAY=0);
+  * GKE's StorageClasses (standard-rwo is the default; kwok's volume stages bind their PVCs);
   * fake Nodes from playbooks/vars/accelerators.yml x inventories/local/.../cluster.yml.
 """
 from __future__ import annotations
@@ -170,6 +171,25 @@ def install_gateways(api, default_gateway: bool) -> None:
         log(f"Gateway {ns}/{name}")
 
 
+# GKE's StorageClasses; kwok's volume stages (tools/cluster.sh) provision and bind PVCs of these classes.
+STORAGE_CLASSES = [
+    ("standard-rwo", "pd.csi.storage.gke.io", {"type": "pd-balanced"}, "WaitForFirstConsumer", True),
+    ("premium-rwo", "pd.csi.storage.gke.io", {"type": "pd-ssd"}, "WaitForFirstConsumer", False),
+    ("standard", "kubernetes.io/gce-pd", {"type": "pd-standard"}, "Immediate", False),
+]
+
+
+def install_storage_classes(api) -> None:
+    for name, provisioner, params, binding, default in STORAGE_CLASSES:
+        meta = {"name": name, "labels": {"llmd.xks/local-cluster": "true"}}
+        if default:
+            meta["annotations"] = {"storageclass.kubernetes.io/is-default-class": "true"}
+        kube.apply_object(api, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta,
+                                "provisioner": provisioner, "parameters": params, "reclaimPolicy": "Delete",
+                                "volumeBindingMode": binding, "allowVolumeExpansion": True})
+    log(f"StorageClasses: {', '.join(n for n, *_ in STORAGE_CLASSES)}")
+
+
 def install_nodes(api) -> None:
     manifests = nodes.default_manifests()
     for node, status in manifests:
@@ -208,6 +228,7 @@ def main(argv=None) -> int:
         names = install_crds(api, args.crds)
         kube.apply_object(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KSERVE_NS}})
         install_nodes(api)
+        install_storage_classes(api)
         wait_established(api, names)
         install_gateways(api, os.environ.get("LLMD_XKS_DEFAULT_GATEWAY", "1") != "0")
         install_kserve(api, args.presets)
