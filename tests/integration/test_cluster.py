@@ -357,6 +357,7 @@ def test_pvcs_bind_and_load_balancers_get_an_address(cluster, namespace):
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}}})
     core.create_namespaced_service(namespace, {"metadata": {"name": "lb"}, "spec": {
         "type": "LoadBalancer", "ports": [{"port": 8000}], "selector": {"app": "x"}}})
+
     def bound():
         pvc = core.read_namespaced_persistent_volume_claim("models", namespace)
         return pvc if pvc.status.phase == "Bound" else None
