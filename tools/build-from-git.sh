@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build helm-diff or helmfile from git sources into the tools cache, for when the Go module proxy refuses a
-# module (proxy.golang.org answers 403 for github.com/databus23/helm-diff/v3 and github.com/helmfile/vals).
+# module (proxy.golang.org answers 403 for github.com/databus23/helm-diff/v3, github.com/helmfile/vals and
+# github.com/hashicorp/hcp-sdk-go).
 # Every other dependency still comes from the proxy.
 #   tools/build-from-git.sh helm-diff|helmfile
 # Sources: $LLMD_XKS_GIT_MIRROR/<owner>+<repo>/repo if it exists (a bare or normal git repository),
@@ -45,6 +46,11 @@ case "$tool" in
       'import json,sys; print(next(r["Version"] for r in json.load(sys.stdin)["Require"] if r["Path"] == "github.com/helmfile/vals"))')
     checkout helmfile/vals "$vals" "$work/vals"
     (cd "$work/src" && go mod edit -replace "github.com/helmfile/vals=$work/vals")
+    # vals needs github.com/hashicorp/hcp-sdk-go, which the proxy refuses as well
+    hcp=$(cd "$work/vals" && go mod edit -json | python3 -c \
+      'import json,sys; print(next(r["Version"] for r in json.load(sys.stdin)["Require"] if r["Path"] == "github.com/hashicorp/hcp-sdk-go"))')
+    checkout hashicorp/hcp-sdk-go "$hcp" "$work/hcp-sdk-go"
+    (cd "$work/src" && go mod edit -replace "github.com/hashicorp/hcp-sdk-go=$work/hcp-sdk-go")
     ldflags="-X go.szostok.io/version.version=$version"
     ;;
 esac

@@ -144,3 +144,28 @@ def test_llm_d_renders_pinned_helmfile_and_converges(kubeconfig, tmp_path, names
     removed = run_playbook(kubeconfig, roles=["llm_d"], extra_vars=dict(tpu, llm_d_state="absent"))
     assert not removed.failed and removed.changed >= 1, removed.explain()
     assert not apps.list_namespaced_deployment(namespace).items
+
+
+def test_lws_from_an_url_source(kubeconfig, tmp_path):
+    """URL sources are downloaded once into the role's download directory, then applied like local ones."""
+    import functools
+    import http.server
+    import threading
+
+    serve = tmp_path / "www"
+    serve.mkdir()
+    bundle = open(os.path.join(platform_run.SHARED, "crds", "lws", "leaderworkerset.x-k8s.io_leaderworkersets.yaml")).read()
+    bundle += "\n---\n" + open(os.path.join(platform_run.FIXTURES, "lws.yaml")).read()
+    (serve / "manifests.yaml").write_text(bundle)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(serve))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d/v0.8.0/manifests.yaml" % server.server_address[1]
+        (serve / "v0.8.0").mkdir()
+        (serve / "v0.8.0" / "manifests.yaml").write_text(bundle)
+        extra = dict(local_sources(), lws_manifests=[url], lws_download_dir=str(tmp_path / "downloads"))
+        converge_twice_and_check(kubeconfig, ["lws"], extra)
+        assert (tmp_path / "downloads" / "manifests.yaml").read_text() == bundle
+    finally:
+        server.shutdown()

@@ -39,3 +39,11 @@ def test_manifests_errors_name_the_file(tmp_path):
         read_manifests([str(tmp_path)])
     with pytest.raises(AnsibleError, match="neither a file nor a directory"):
         read_manifests([str(tmp_path / "missing")])
+
+
+def test_local_sources_maps_urls_to_the_download_dir():
+    from ansible_collections.llmd.xks.plugins.filter.local_sources import local_sources
+
+    sources = ["https://github.com/x/y/releases/download/v1/standard-install.yaml", "/srv/crds", "http://m/a/b.yaml?x=1"]
+    assert local_sources(sources, "/cache/d") == ["/cache/d/standard-install.yaml", "/srv/crds", "/cache/d/b.yaml"]
+    assert local_sources([], "/d") == []
