@@ -54,6 +54,11 @@ attributes:
   diff_mode:
     description: Read-only; returns no diff.
     support: N/A
+  action_group:
+    description: Use C(group/llmd.xks.llmd) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - llmd.xks.llmd
 """
 
 EXAMPLES = r"""
