@@ -295,5 +295,3 @@ class ApplySet(object):
 
 def public_results(results):
     return [dict((k, v) for k, v in r.items() if k not in ("rtype", "object") and v is not None) for r in results]
-
-

@@ -21,7 +21,7 @@ def deep_merge(base, override):
 
 
 def camel(name):
-    head, _, tail = name.partition("_")
+    head, _sep, tail = name.partition("_")
     return head + "".join(part.capitalize() for part in tail.split("_")) if tail else head
 
 

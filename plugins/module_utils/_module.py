@@ -28,7 +28,7 @@ def connection_argument_spec():
     return spec
 
 
-def resource_argument_spec(wait_timeout=300):
+def resource_argument_spec(wait_timeout=600):
     spec = connection_argument_spec()
     spec.update(
         name=dict(type="str", required=True),

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 
 from ansible_collections.llmd.xks.plugins.module_utils import _validate as check
@@ -351,7 +352,7 @@ class PatternPlanner(object):
                 "data": {"baseModel": self._served_name(model), "adapters": ""}}
 
     def _gke_policies(self, pool, model=None):
-        target = {"group": self.pool_api.split("/")[0], "kind": "InferencePool", "name": pool}
+        target = {"group": self.pool_api.split("/", 1)[0], "kind": "InferencePool", "name": pool}
         labels = self._common_labels(model)
         return [
             {"apiVersion": "networking.gke.io/v1", "kind": "HealthCheckPolicy",
@@ -396,7 +397,7 @@ class PatternPlanner(object):
             self.plan.manifests.append(self._inference_pool(pool, selector, model))
             if self.stack == "gateway_api_llmd" and self.gateway.get("provider", "gke") == "gke":
                 self.plan.manifests.extend(self._gke_policies(pool, model))
-            rule = {"backendRefs": [{"group": self.pool_api.split("/")[0], "kind": "InferencePool", "name": pool}],
+            rule = {"backendRefs": [{"group": self.pool_api.split("/", 1)[0], "kind": "InferencePool", "name": pool}],
                     "matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
             if self.pattern == 2:
                 rule["matches"][0]["headers"] = [{"type": "Exact", "name": MODEL_HEADER, "value": self._served_name(model)}]
@@ -427,8 +428,8 @@ class PatternPlanner(object):
             container["command"] = command
         env = [{"name": k, "value": str(v)} for k, v in sorted((self.profile.get("env") or {}).items())]
         if self.kind != "cpu":
-            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": self.inputs.get("hf_token_secret"),
-                                                                          "key": "HF_TOKEN"}}})
+            secret_ref = {"name": self.inputs.get("hf_token_secret"), "key": "HF_TOKEN"}
+            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": secret_ref}})
         if env:
             container["env"] = env
         spec = {"containers": [container]}
@@ -470,9 +471,10 @@ class PatternPlanner(object):
     def _endpoint_picker(self, pool):
         epp = pool + "-epp"
         labels = dict(self._common_labels(), **{"app.kubernetes.io/name": epp})
-        meta = lambda name: {"name": name, "namespace": self.namespace, "labels": labels}  # noqa: E731
-        import json
         config = json.dumps(self.endpoint_picker_config(), sort_keys=True)
+
+        def meta(name):
+            return {"name": name, "namespace": self.namespace, "labels": labels}
         return [
             {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(epp)},
             {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(epp), "rules": [
@@ -492,7 +494,7 @@ class PatternPlanner(object):
                     "serviceAccountName": epp,
                     "containers": [{"name": "epp", "image": self.images["epp"], "args": [
                         "--pool-name=%s" % pool, "--pool-namespace=%s" % self.namespace,
-                        "--pool-group=%s" % self.pool_api.split("/")[0], "--config-file=/config/config.yaml",
+                        "--pool-group=%s" % self.pool_api.split("/", 1)[0], "--config-file=/config/config.yaml",
                         "--grpc-port=9002", "--grpc-health-port=9003", "--metrics-port=9090"],
                         "ports": [{"name": "grpc", "containerPort": 9002}, {"name": "grpc-health", "containerPort": 9003},
                                   {"name": "metrics", "containerPort": 9090}],

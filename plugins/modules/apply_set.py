@@ -24,7 +24,7 @@ description:
     live in one of the set's namespaces and are no longer in the set are deleted.
   - Secret values are masked in the results and the diff.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

@@ -16,7 +16,7 @@ description:
     C(Istio) API is served, the Istio version.
   - An unreachable cluster fails with a message naming the kubeconfig options to check.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

@@ -23,7 +23,7 @@ description:
   - Values given with O(values_files), O(values) and O(set) are helmfile I(state values) (C(--state-values-file),
     C(--state-values-set)), which the helmfile's templates read as C(.Values) / C(.StateValues).
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 options:
   file:
     description:

@@ -17,7 +17,7 @@ description:
     generation. A route a listener does not allow, an unsupported backend kind or a cross-namespace backend
     without a ReferenceGrant fail at once with the gateway's reason.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

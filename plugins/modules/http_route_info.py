@@ -16,7 +16,7 @@ description:
     same way as M(llmd.xks.http_route) waits.
   - A cluster without the HTTPRoute CRD returns no objects, C(crd_installed=false) and a warning naming what to install.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

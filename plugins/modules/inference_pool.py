@@ -19,7 +19,7 @@ description:
   - Ready means a gateway has accepted a route to the pool (C(status.parents[]) with C(Accepted=True) for the
     current generation), or each gateway in O(wait_for_gateways) has.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

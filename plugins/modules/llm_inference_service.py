@@ -18,7 +18,7 @@ description:
     true. A false C(PresetsCombined) (missing LLMInferenceServiceConfig) or a stopped service fails at once.
   - Every option is checked before the first API call; a bad value fails with the option name and the fix.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

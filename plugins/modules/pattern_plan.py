@@ -23,7 +23,7 @@ description:
     M(llmd.xks.apply_set) (everything else), plus a summary.
   - This is the engine of the C(llmd.xks.pattern) role.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 options:
   stack:
     description: The technology stack.
@@ -164,7 +164,7 @@ def main():
         scheduler=dict(type="dict", default={}),
         moe=dict(type="dict", default={}),
         images=dict(type="dict", default={}),
-        hf_token_secret=dict(type="str", default="hf-token"),
+        hf_token_secret=dict(type="str", default="hf-token", no_log=False),
         hf_token_provided=dict(type="bool", default=False),
         hf_secret_exists=dict(type="bool", default=False),
         network_policies=dict(type="bool", default=True),

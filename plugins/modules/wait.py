@@ -22,7 +22,7 @@ description:
   - Reads only; never reports a change. In check mode a missing object or kind is reported as not ready with a warning
     instead of failing, because an earlier task may only have predicted its creation.
 author:
-  - llmd.xks maintainers
+  - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - llmd.xks._common

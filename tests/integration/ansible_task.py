@@ -45,7 +45,7 @@ def run_task(kubeconfig, module, args, check=False, diff=False):
         command.append("--check")
     if diff:
         command.append("--diff")
-    proc = subprocess.run(command, env=ansible_env(kubeconfig), capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(command, env=ansible_env(kubeconfig), capture_output=True, text=True, timeout=900, check=False)
     try:
         with open(result_file) as handle:
             return json.load(handle)

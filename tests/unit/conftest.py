@@ -120,9 +120,8 @@ class FakeKube(object):
 
     def watch(self, path, resource_version, field_selector=None, label_selector=None, timeout_seconds=30):
         self._record("WATCH", path)
-        for event in self.pending_events:
-            yield event
-        self.pending_events = []
+        events, self.pending_events = self.pending_events, []
+        yield from events
 
     pending_events = []
 

@@ -106,9 +106,8 @@ class WatchingFake(object):
     def watch(self, path, resource_version, field_selector=None, timeout_seconds=30):
         self.requests += 1
         assert field_selector == "metadata.name=q"
-        for event in self.events:
-            yield event
-        self.events = []
+        events, self.events = self.events, []
+        yield from events
 
     def list(self, path, label_selector=None):
         return {"items": [{"metadata": {"name": "q-kserve-1"}, "status": {"conditions": [
