@@ -54,7 +54,10 @@ def ensure_present(client, rtype, namespace, name, build, check_mode=False, forc
 
 
 def normalize(body):
-    """What the API server will store: a Secret's stringData becomes base64 data."""
+    """What the API server will store: no status (a subresource we never own); a Secret's stringData as data."""
+    if "status" in body:
+        body = dict(body)
+        body.pop("status")
     if body.get("kind") != "Secret" or not body.get("stringData"):
         return body
     body = dict(body)

@@ -116,3 +116,10 @@ def test_prune_removes_a_kind_that_left_the_set_entirely(fake_kube, run_module):
     result = run_module(module, dict(definitions=without_secret, namespace="llm", set_name="demo", prune=True))
     assert dict((r["key"], r["action"]) for r in result["results"])["Secret llm/hf-token"] == "pruned"
     assert "/api/v1/namespaces/llm/secrets/hf-token" not in fake_kube.objects
+
+
+def test_a_status_block_in_a_manifest_is_ignored(fake_kube, run_module):
+    with_status = MANIFESTS.replace("spec: {replicas: 1}", "spec: {replicas: 1}\nstatus: {replicas: 0}")
+    run_module(module, dict(definitions=with_status, namespace="llm"))
+    assert "status" not in fake_kube.objects["/apis/apps/v1/namespaces/llm/deployments/epp"]
+    assert run_module(module, dict(definitions=with_status, namespace="llm"))["changed"] is False
