@@ -184,3 +184,18 @@ def test_cpu_simulator_needs_no_token_or_accelerator():
     assert result.errors == []
     pod = [m for m in result.manifests if m["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
     assert "resources" not in pod["containers"][0] and "nodeSelector" not in pod
+
+
+@pytest.mark.parametrize("inventory", ["local", "gke-tpu", "gke-gpu", "openshift-example"])
+@pytest.mark.parametrize("pattern", [1, 3])
+def test_every_inventory_renders_a_valid_plan(inventory, pattern):
+    group_vars = {}
+    folder = os.path.join(REPO, "inventories", inventory, "group_vars", "all")
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name)) as handle:
+            group_vars.update(yaml.safe_load(handle) or {})
+    result = plan(dict(stack=group_vars["llmd_xks_stack"], pattern=pattern, namespace=group_vars["llmd_xks_namespace"],
+                       accelerator=group_vars["llmd_xks_accelerator"], accelerators=ACCELERATORS,
+                       models=group_vars["llmd_xks_models"], gateway=group_vars.get("llmd_xks_gateway"),
+                       scheduler=group_vars.get("llmd_xks_scheduler"), hf_token_secret="hf-token", hf_secret_exists=True))
+    assert result.errors == []
