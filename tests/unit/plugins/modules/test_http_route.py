@@ -61,3 +61,9 @@ def test_bad_input(fake_kube, run_module, rules, option):
 def test_no_parent_is_an_error(fake_kube, run_module):
     result = run_module(module, dict(ARGS, parent_refs=[]), expect_failure=True)
     assert any(e.startswith("parent_refs:") for e in result["errors"])
+
+
+def test_check_mode_changes_nothing(fake_kube, run_module):
+    result = run_module(module, ARGS, check_mode=True)
+    assert result["changed"] and PATH not in fake_kube.objects
+    assert fake_kube.calls[-1][2]["dry_run"] is True

@@ -56,3 +56,13 @@ def test_bad_input(fake_kube, run_module, override, option):
     result = run_module(module, dict(ARGS, **override), expect_failure=True)
     assert any(e.startswith(option + ":") for e in result["errors"]), result["errors"]
     assert fake_kube.requests == 0
+
+
+def test_check_mode_and_diff(fake_kube, run_module):
+    result = run_module(module, ARGS, check_mode=True, diff=True)
+    assert result["changed"] and fake_kube.objects == {}
+    assert result["diff"]["after"]["spec"]["targetPorts"] == [{"number": 8000}]
+    run_module(module, ARGS)
+    changed = run_module(module, dict(ARGS, target_ports=[8001]), check_mode=True, diff=True)
+    assert changed["changed"] and changed["diff"]["before"]["spec"]["targetPorts"] == [{"number": 8000}]
+    assert fake_kube.objects[V1_PATH]["spec"]["targetPorts"] == [{"number": 8000}]
