@@ -160,7 +160,7 @@ class PatternPlanner(object):
             return
         chips = self.profile.get("chips_per_host") or 0
         tensor = model.get("tensor_parallel") or self._default_tensor_parallel()
-        if self.kind == "tpu" and tensor != chips:
+        if self.kind == "tpu" and tensor != chips and self.pattern != 4:
             self.error(where + ".tensor_parallel", "%s on %s, which has %d chips per host; a TPU pod must use every chip "
                        "of its host. Set tensor_parallel: %d, or pick a profile with %d chips"
                        % (tensor, self.inputs.get("accelerator"), chips, chips, tensor))
@@ -219,7 +219,7 @@ class PatternPlanner(object):
         if self.kind == "tpu" and not self.profile.get("hosts"):
             self.error(_var("accelerator"), "pattern 4 on TPU needs a multi-host slice profile (with 'hosts' > 1); %s is a "
                        "single host. Use a multi-host TPU profile or nvidia-h100-80gb" % self.inputs.get("accelerator"))
-        nodes = moe.get("nodes") or 2
+        nodes = self._moe()["nodes"]
         local = moe.get("data_local") or self._chips() or 1
         data = moe.get("data_parallel") or local * nodes
         if data != local * nodes:
@@ -340,7 +340,7 @@ class PatternPlanner(object):
 
     def _moe(self):
         moe = self.inputs.get("moe") or {}
-        nodes = moe.get("nodes") or 2
+        nodes = moe.get("nodes") or self.profile.get("hosts") or 2
         local = moe.get("data_local") or self._chips() or 1
         return {"nodes": nodes, "local": local, "data": moe.get("data_parallel") or local * nodes,
                 "tensor": moe.get("tensor_parallel") or 1}

@@ -199,3 +199,15 @@ def test_every_inventory_renders_a_valid_plan(inventory, pattern):
                        models=group_vars["llmd_xks_models"], gateway=group_vars.get("llmd_xks_gateway"),
                        scheduler=group_vars.get("llmd_xks_scheduler"), hf_token_secret="hf-token", hf_secret_exists=True))
     assert result.errors == []
+
+
+def test_pattern4_on_a_multi_host_tpu_slice_is_one_pod_per_host():
+    result = plan(inputs("gateway_api_llmd", 4, "tpu-v6e-16"))
+    assert result.errors == []
+    lws = [m for m in result.manifests if m["kind"] == "LeaderWorkerSet"][0]
+    template = lws["spec"]["leaderWorkerTemplate"]
+    assert template["size"] == 4
+    worker = template["workerTemplate"]["spec"]
+    assert worker["containers"][0]["resources"]["limits"]["google.com/tpu"] == "4"
+    assert worker["nodeSelector"]["cloud.google.com/gke-tpu-topology"] == "4x4"
+    assert "--data-parallel-size=16" in template["leaderTemplate"]["spec"]["containers"][0]["args"]
