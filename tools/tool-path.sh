@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Print the path of a pinned tool built by tools/build.sh (cache ~/.cache/llmd-xks/bin/<tool>-<version>/),
 # falling back to PATH.
-#   tools/tool-path.sh helm|helmfile|helm-diff|kwok|etcd
-#   tools/tool-path.sh helm-plugins   a HELM_PLUGINS directory holding the pinned helm-diff as plugin "diff"
+#   tools/tool-path.sh helm|helmfile|kwok|etcd
+#   tools/tool-path.sh helm-plugins   an empty HELM_PLUGINS directory: helm without plugins, so the helmfile module
+#                                     uses its template engine (helm-diff cannot be built from the Go module proxy)
 # Exit 1 (message on stderr) when the tool is not available.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,7 +15,6 @@ version_of() {
   case "$1" in
     helm) echo "$HELM_VERSION" ;;
     helmfile) echo "$HELMFILE_VERSION" ;;
-    helm-diff) echo "$HELM_DIFF_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     *) echo "unknown tool $1" >&2; exit 2 ;;
@@ -33,21 +33,8 @@ binary() {
 
 case "${1:-}" in
   helm-plugins)
-    diff_bin=$(binary helm-diff)
-    dir="$CACHE/helm-plugins-$HELM_DIFF_VERSION"
-    if [ ! -x "$dir/diff/bin/diff" ]; then
-      mkdir -p "$dir/diff/bin"
-      ln -sf "$diff_bin" "$dir/diff/bin/diff"
-      cat > "$dir/diff/plugin.yaml" <<YAML
-name: diff
-version: "${HELM_DIFF_VERSION#v}"
-usage: "Preview helm upgrade changes as a diff"
-description: "Preview helm upgrade changes as a diff"
-useTunnel: true
-platformCommand:
-  - command: \${HELM_PLUGIN_DIR}/bin/diff
-YAML
-    fi
+    dir="$CACHE/helm-plugins-none"
+    mkdir -p "$dir"
     echo "$dir"
     ;;
   "") echo "usage: $0 <tool>|helm-plugins" >&2; exit 2 ;;

@@ -2,9 +2,17 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """PRIVATE to the llmd.xks collection: drive the helmfile and helm command-line tools.
 
-``changed`` comes from ``helmfile diff --detailed-exitcode`` (the helm-diff convention: exit 2 means
-there are changes, 0 none, anything else an error); ``apply``/``sync`` only run when the diff found
-changes. Release states come from ``helmfile list --output json`` (what the helmfile declares) joined
+``changed`` comes from one of two diff engines:
+
+* ``helm-diff``: ``helmfile diff --detailed-exitcode`` (the helm-diff convention: exit 2 means there are
+  changes, 0 none, anything else an error); ``apply``/``sync`` only run when the diff found changes.
+* ``template``: needs only helm. ``helmfile template`` renders every selected release; each rendering is
+  compared with ``helm get manifest`` of the installed release after normalising both (YAML documents
+  parsed, keys sorted, hooks, comments and empty documents dropped, documents sorted by kind/name), and
+  the chart name-version / appVersion with ``helm list``. A release that is missing, not ``deployed``,
+  or differs is changed, and only those releases are synced (``helmfile sync`` with one selector each).
+
+Release states come from ``helmfile list --output json`` (what the helmfile declares) joined
 with ``helm list --all-namespaces --all --output json`` (what is installed). Errors are reduced to the
 first meaningful line of helm's or helmfile's output.
 """
@@ -13,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import json
 import os
 import re
@@ -20,6 +29,9 @@ import shutil
 import tempfile
 
 DIFF_CHANGES = 2
+# helmfile template writes each release under <output dir>/<namespace>__<name> (namespaces never contain "__")
+OUTPUT_DIR_TEMPLATE = "{{ .OutputDir }}/{{ .Release.Namespace }}__{{ .Release.Name }}"
+EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
 
 
 class HelmfileError(Exception):
@@ -215,8 +227,7 @@ class Helmfile(object):
 
     def prepare(self):
         if self.params.get("values"):
-            self.tmpdir = tempfile.mkdtemp(prefix="llmd-xks-helmfile-")
-            path = os.path.join(self.tmpdir, "inline-values.yaml")
+            path = os.path.join(self.workdir(), "inline-values.yaml")
             with open(path, "w") as handle:
                 json.dump(self.params["values"], handle)  # JSON is YAML
             self.state_values_files.append(path)
@@ -232,7 +243,7 @@ class Helmfile(object):
 
     # -- command lines -----------------------------------------------------------------------------
 
-    def global_args(self):
+    def global_args(self, selectors=None):
         params = self.params
         args = [self.helmfile, "--file", params["file"], "--no-color"]
         if self.helm:
@@ -243,7 +254,7 @@ class Helmfile(object):
             args += ["--namespace", params["namespace"]]
         if self.kube_context:
             args += ["--kube-context", self.kube_context]
-        for selector in params.get("selectors") or []:
+        for selector in (params.get("selectors") or []) if selectors is None else selectors:
             args += ["--selector", selector]
         for path in self.state_values_files:
             args += ["--state-values-file", path]
@@ -253,6 +264,11 @@ class Helmfile(object):
 
     def _skip_deps(self):
         return ["--skip-deps"] if self.params.get("skip_deps") else []
+
+    def workdir(self):
+        if not self.tmpdir:
+            self.tmpdir = tempfile.mkdtemp(prefix="llmd-xks-helmfile-")
+        return self.tmpdir
 
     def run(self, action, argv, ok=(0,)):
         self.commands.append(" ".join(argv))
@@ -271,13 +287,108 @@ class Helmfile(object):
         rc, out, err = self.run("diff", argv, ok=(0, DIFF_CHANGES))
         return rc == DIFF_CHANGES, out
 
-    def apply(self):
-        command = self.params.get("command") or "apply"
-        argv = self.global_args() + [command] + self._skip_deps()
+    def helm_diff_installed(self):
+        """Whether helm lists a plugin named "diff" (with the HELM_PLUGINS of the task)."""
+        argv = [self.helm or "helm", "plugin", "list"]
+        self.commands.append(" ".join(argv))
+        rc, out, err = self._run(argv, self.env)
+        if rc != 0:
+            return False
+        return any(line.split()[0] == "diff" for line in (out or "").splitlines()[1:] if line.split())
+
+    def _kube_args(self, namespace):
+        argv = ["--namespace", namespace] if namespace else []
+        if self.kube_context:
+            argv += ["--kube-context", self.kube_context]
+        return argv
+
+    def rendered(self):
+        """{(namespace, name): manifest text} of the selected releases, from ``helmfile template``."""
+        outdir = os.path.join(self.workdir(), "rendered")
+        argv = self.global_args() + ["template", "--skip-tests", "--output-dir", outdir,
+                                     "--output-dir-template", OUTPUT_DIR_TEMPLATE] + self._skip_deps()
+        self.run("template", argv)
+        result = {}
+        for entry in sorted(os.listdir(outdir)) if os.path.isdir(outdir) else []:
+            if "__" not in entry:
+                continue
+            namespace, name = entry.split("__", 1)
+            texts = []
+            for root, dirs, files in os.walk(os.path.join(outdir, entry)):
+                dirs.sort()
+                for filename in sorted(files):
+                    with open(os.path.join(root, filename)) as handle:
+                        texts.append(handle.read())
+            result[(namespace, name)] = "\n---\n".join(texts)
+        return result
+
+    def manifest(self, namespace, name):
+        argv = [self.helm or "helm", "get", "manifest", name] + self._kube_args(namespace)
+        return self.run("get manifest (helm)", argv)[1]
+
+    def template_changes(self, default_namespace="default"):
+        """Releases whose rendering differs from the cluster: [dict(namespace, name, action, reason, diff)]."""
+        installed = self.installed()
+        declared = self.declared()
+        wanted = [r for r in declared if _truthy(r.get("enabled", True)) and _truthy(r.get("installed", True))]
+        rendered = self.rendered() if wanted else {}
+        base = os.path.dirname(os.path.abspath(self.params["file"]))
+        changes = []
+        for rel in declared:
+            namespace = rel.get("namespace") or self.params.get("namespace") or default_namespace
+            name = rel.get("name")
+            live = installed.get((namespace, name))
+            change = dict(namespace=namespace, name=name, declared_namespace=rel.get("namespace") or "")
+            if rel not in wanted:
+                if live:
+                    change.update(action="uninstall", reason="not installed by the helmfile",
+                                  diff=unified_diff(normalise_manifests(self.manifest(namespace, name)), "",
+                                                    namespace, name))
+                    changes.append(change)
+                continue
+            desired = rendered.get((rel.get("namespace") or "", name), rendered.get((namespace, name), ""))
+            desired = normalise_manifests(desired)
+            if not live:
+                change.update(action="install", reason="not installed",
+                              diff=unified_diff("", desired, namespace, name))
+                changes.append(change)
+                continue
+            current = normalise_manifests(self.manifest(namespace, name))
+            reasons = []
+            if live.get("status") != "deployed":
+                reasons.append("status %s" % live.get("status"))
+            reasons += chart_differences(rel, live, base)
+            if current != desired:
+                reasons.append("manifests differ")
+            if reasons:
+                change.update(action="upgrade", reason=", ".join(reasons),
+                              diff=unified_diff(current, desired, namespace, name))
+                changes.append(change)
+        return changes
+
+    def sync_releases(self, changes):
+        """``helmfile sync`` limited to the changed releases (one selector each)."""
+        selectors = []
+        for change in changes:
+            selector = "name=%s" % change["name"]
+            if change["declared_namespace"]:
+                selector += ",namespace=%s" % change["declared_namespace"]
+            selectors.append(selector)
+        argv = self.global_args(selectors=selectors) + ["sync"] + self._skip_deps() + self._wait_args()
+        argv += list(self.params.get("extra_args") or [])
+        return self.run("sync", argv)[1]
+
+    def _wait_args(self):
+        argv = []
         if self.params.get("wait"):
             argv += ["--wait"]
             if self.params.get("wait_timeout"):
                 argv += ["--timeout", str(self.params["wait_timeout"])]
+        return argv
+
+    def apply(self):
+        command = self.params.get("command") or "apply"
+        argv = self.global_args() + [command] + self._skip_deps() + self._wait_args()
         argv += list(self.params.get("extra_args") or [])
         return self.run(command, argv)[1]
 
@@ -328,6 +439,57 @@ class Helmfile(object):
                 updated=live.get("updated") if live else None,
             ))
         return result
+
+
+def normalise_manifests(text):
+    """Rendered or installed manifests in a comparable form: each YAML document parsed and dumped with sorted
+    keys, documents sorted by apiVersion/kind/namespace/name; comments, empty documents and hooks (which
+    ``helm get manifest`` does not return) dropped."""
+    import yaml
+
+    docs = {}
+    for doc in yaml.safe_load_all(text or ""):
+        if not isinstance(doc, dict) or not doc:
+            continue
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        if "helm.sh/hook" in (meta.get("annotations") or {}):
+            continue
+        key = "%s %s %s/%s" % (doc.get("apiVersion"), doc.get("kind"), meta.get("namespace") or "", meta.get("name"))
+        docs[key] = yaml.safe_dump(doc, sort_keys=True, default_flow_style=False)
+    return "".join("---\n# %s\n%s" % (key, docs[key]) for key in sorted(docs))
+
+
+def unified_diff(before, after, namespace, name):
+    return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                        "installed %s/%s" % (namespace, name), "desired %s/%s" % (namespace, name)))
+
+
+def chart_differences(rel, live, base):
+    """Differences between the declared chart (local Chart.yaml, or an exact version) and the installed one."""
+    import yaml
+
+    chart = rel.get("chart") or ""
+    path = chart if os.path.isabs(chart) else os.path.join(base, chart)
+    installed_chart = live.get("chart") or ""
+    if chart and os.path.isfile(os.path.join(path, "Chart.yaml")):
+        try:
+            with open(os.path.join(path, "Chart.yaml")) as handle:
+                meta = yaml.safe_load(handle) or {}
+        except Exception:  # helmfile template reports a broken chart itself
+            return []
+        out = []
+        want = "%s-%s" % (meta.get("name"), meta.get("version"))
+        if installed_chart != want:
+            out.append("chart %s -> %s" % (installed_chart, want))
+        app = meta.get("appVersion")
+        if app is not None and str(app) != str(live.get("app_version") or ""):
+            out.append("appVersion %s -> %s" % (live.get("app_version"), app))
+        return out
+    version = str(rel.get("version") or "")
+    if EXACT_VERSION.match(version) and not (installed_chart.endswith("-" + version)
+                                              or installed_chart.endswith("-" + version.lstrip("v"))):
+        return ["chart %s -> version %s" % (installed_chart, version)]
+    return []
 
 
 def _truthy(value):

@@ -13,13 +13,19 @@ short_description: Apply, sync or destroy a helmfile, reporting a change only wh
 version_added: 0.1.0
 description:
   - Runs the C(helmfile) command-line tool on one helmfile (C(helmfile.yaml) or C(helmfile.yaml.gotmpl)).
-  - With O(state=present) it first runs C(helmfile diff --detailed-exitcode) (exit code 2 means that at least one
-    release would change) and runs C(helmfile apply) or C(helmfile sync) only when it found changes, so a second run
-    reports no change. In check mode only the diff runs.
+  - With O(state=present) it first finds the releases that would change (see O(diff_engine)) and installs or
+    upgrades only when there are any, so a second run reports no change. In check mode only the comparison runs.
+  - The V(helm-diff) engine runs C(helmfile diff --detailed-exitcode) (exit code 2 means that at least one release
+    would change), then C(helmfile apply) or C(helmfile sync).
+  - The V(template) engine needs only helm. C(helmfile template) renders each selected release, and the rendering
+    is compared with C(helm get manifest) of the installed release (both normalised - YAML documents parsed and
+    sorted, comments, empty documents and hooks dropped) and the chart name-version and appVersion with
+    C(helm list). A release that is missing, not C(deployed), or differs is changed; only those releases are then
+    synced (C(helmfile sync) with a selector per release).
   - With O(state=absent) it runs C(helmfile destroy) when at least one of the selected releases is installed.
-  - Needs C(helmfile), C(helm) and the helm-diff plugin on the host that runs the module. A missing helm-diff plugin,
-    a values file that is not valid YAML, or an unreachable cluster fail with one readable message; the raw output
-    is returned in RV(stderr).
+  - Needs C(helmfile) and C(helm) on the host that runs the module, and the helm-diff plugin for
+    O(diff_engine=helm-diff). A missing helm-diff plugin, a values file that is not valid YAML, or an unreachable
+    cluster fail with one readable message; the raw output is returned in RV(stderr).
   - Values given with O(values_files), O(values) and O(set) are helmfile I(state values) (C(--state-values-file),
     C(--state-values-set)), which the helmfile's templates read as C(.Values) / C(.StateValues).
 author:
@@ -36,10 +42,23 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  diff_engine:
+    description:
+      - How changes are detected. V(helm-diff) uses the helm-diff plugin (C(helmfile diff)); it fails with a clear
+        message when the plugin is not installed. V(template) compares C(helmfile template) with the installed
+        manifests and needs no plugin. V(auto) uses V(helm-diff) when C(helm plugin list) shows the C(diff) plugin,
+        else V(template).
+      - The V(template) engine cannot see differences that only the cluster knows, such as charts that use
+        C(lookup) or random values (those releases are reported as changed on every run) or changes made to the
+        live objects outside helm.
+    type: str
+    default: auto
+    choices: [auto, helm-diff, template]
   command:
     description:
-      - Subcommand used to install or upgrade when the diff finds changes. V(apply) upgrades only the releases that
-        differ; V(sync) upgrades every selected release.
+      - Subcommand used to install or upgrade when the diff finds changes, with O(diff_engine=helm-diff). V(apply)
+        upgrades only the releases that differ; V(sync) upgrades every selected release. The V(template) engine
+        always runs C(helmfile sync) on the changed releases only.
     type: str
     default: apply
     choices: [apply, sync]
@@ -95,7 +114,7 @@ options:
     type: path
   helm_plugins:
     description:
-      - Directory of helm plugins, passed as E(HELM_PLUGINS); it must contain the helm-diff plugin.
+      - Directory of helm plugins, passed as E(HELM_PLUGINS); where O(diff_engine) looks for the helm-diff plugin.
     type: path
   skip_deps:
     description:
@@ -126,22 +145,24 @@ options:
     default: []
   diff_args:
     description:
-      - Extra arguments added after the C(diff) subcommand, for example V(--context=3).
+      - Extra arguments added after the C(diff) subcommand, for example V(--context=3) (V(helm-diff) engine only).
     type: list
     elements: str
     default: []
 attributes:
   check_mode:
-    description: Runs only C(helmfile diff) and reports whether a release would change.
+    description: Runs only the comparison (C(helmfile diff), or C(helmfile template) and C(helm get manifest)) and
+      reports whether a release would change.
     support: full
   diff_mode:
-    description: Returns the helm-diff output as the task diff.
+    description: Returns the helm-diff output, or the unified diff of the normalised manifests, as the task diff.
     support: full
   idempotent:
     description: A second run with the same arguments reports no change.
     support: full
 notes:
-  - Tested with helmfile v1.4.4, helm v3.21.4 and helm-diff v3.15.11.
+  - Tested with helmfile v1.8.0 and helm v3.21.4 (V(template) engine); the V(helm-diff) engine was tested with
+    helm-diff v3.15.11.
 seealso:
   - name: helmfile
     description: Declarative spec for deploying helm charts.
@@ -216,8 +237,21 @@ releases:
   sample:
     - {name: demo, namespace: apps, chart: ./charts/demo, version: null, enabled: true, labels: {tier: web},
        status: deployed, revision: 2, app_version: "1.0.0", installed_chart: demo-0.1.0}
+diff_engine:
+  description: The engine that detected changes, V(helm-diff) or V(template) (O(state=present)).
+  returned: success and state=present
+  type: str
+changed_releases:
+  description: Releases that were (or in check mode would be) installed, upgraded or uninstalled, with the reason;
+    filled by the V(template) engine.
+  returned: success and state=present and diff_engine=template
+  type: list
+  elements: dict
+  sample:
+    - {namespace: apps, name: demo, action: upgrade, reason: manifests differ}
 diff:
-  description: The helm-diff output (O(state=present)) or the releases that would be uninstalled.
+  description: The helm-diff output or the manifests' unified diff (O(state=present)), or the releases that would
+    be uninstalled.
   returned: diff mode and changed
   type: dict
   contains:
@@ -260,6 +294,7 @@ def argument_spec():
         file=dict(type="path", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         command=dict(type="str", default="apply", choices=["apply", "sync"]),
+        diff_engine=dict(type="str", default="auto", choices=["auto", "helm-diff", "template"]),
         environment=dict(type="str"),
         namespace=dict(type="str"),
         selectors=dict(type="list", elements="str", default=[]),
@@ -323,12 +358,24 @@ def main():
     try:
         runner.prepare()
         if params["state"] == "present":
-            changes, text = runner.diff()
+            engine = params["diff_engine"]
+            if engine == "auto":
+                engine = "helm-diff" if runner.helm_diff_installed() else "template"
+            result["diff_engine"] = engine
+            if engine == "helm-diff":
+                changes, text = runner.diff()
+            else:
+                found = runner.template_changes()
+                changes = bool(found)
+                text = "".join("# %s/%s: %s (%s)\n%s" % (c["namespace"], c["name"], c["action"], c["reason"],
+                                                           c["diff"]) for c in found)
+                result["changed_releases"] = [dict((k, c[k]) for k in ("namespace", "name", "action", "reason"))
+                                              for c in found]
             result["changed"] = changes
             if changes and module._diff:
                 result["diff"] = dict(prepared=text)
             if changes and not module.check_mode:
-                result["stdout"] = runner.apply()
+                result["stdout"] = runner.apply() if engine == "helm-diff" else runner.sync_releases(found)
             result["releases"] = runner.releases()
         else:
             before = runner.releases()

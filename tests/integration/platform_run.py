@@ -38,6 +38,17 @@ def tool(name):
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def require_helm_tools():
+    """Paths of helmfile and helm, or fail (not skip) the test: both are built from the Go module proxy."""
+    helmfile, helm = tool("helmfile"), tool("helm")
+    if not (helmfile and helm):
+        import pytest
+
+        pytest.fail("helmfile and helm are needed and neither is built nor on PATH: run `make tools` "
+                    "(tools/build.sh helm helmfile)", pytrace=False)
+    return helmfile, helm
+
+
 def local_sources():
     """Role variables that point every source at the local test fixtures and upstream CRD copies."""
     crds = os.path.join(SHARED, "crds")
@@ -54,7 +65,7 @@ def local_sources():
         "lws_manifests": [os.path.join(crds, "lws"), os.path.join(FIXTURES, "lws.yaml")],
         "llmd_xks_helmfile_binary": tool("helmfile") or "helmfile",
         "llmd_xks_helm_binary": tool("helm") or "helm",
-        "llmd_xks_helm_plugins": tool("helm-plugins") or "",
+        "llmd_xks_helm_plugins": tool("helm-plugins") or "",  # an empty plugin dir: the template diff engine
     }
 
 

@@ -1,13 +1,14 @@
 # Copyright (c) 2026, llmd.xks contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""llmd.xks.helmfile with the real helmfile, helm and helm-diff against the local cluster, on the local charts in
-tests/charts (helmfile.yaml.gotmpl: releases demo-web and demo-db of the demo chart)."""
+"""llmd.xks.helmfile with the real helmfile and helm (built from the Go module proxy by tools/build.sh) and no
+helm-diff plugin (the proxy refuses it), so the template diff engine, against the local cluster, on the local charts
+in tests/charts (helmfile.yaml.gotmpl: releases demo-web and demo-db of the demo chart)."""
 
 import shutil
 import pytest
 
 from ansible_task import run_task
-from platform_run import CHARTS, tool
+from platform_run import CHARTS, require_helm_tools, tool
 import platform_run
 
 pytestmark = pytest.mark.integration
@@ -17,8 +18,7 @@ kubeconfig = platform_run.kubeconfig
 
 @pytest.fixture
 def charts(tmp_path):
-    if not (tool("helmfile") and tool("helm") and tool("helm-plugins")):
-        pytest.skip("helmfile/helm/helm-diff are not built (tools/build.sh, tools/build-from-git.sh)")
+    require_helm_tools()
     copy = tmp_path / "charts"
     shutil.copytree(CHARTS, str(copy))
     return copy
@@ -40,7 +40,8 @@ def configmap(kubeconfig, namespace, name):
 def test_install_reapply_upgrade_destroy(kubeconfig, charts, namespace):
     first = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace))
     assert not first.get("failed"), first
-    assert first["changed"] is True
+    assert first["changed"] is True and first["diff_engine"] == "template"
+    assert sorted(c["action"] for c in first["changed_releases"]) == ["install", "install"]
     by_name = dict((r["name"], r) for r in first["releases"])
     assert by_name["demo-web"]["status"] == "deployed" and by_name["demo-web"]["revision"] == 1
     assert by_name["demo-db"]["labels"]["tier"] == "db" and by_name["demo-db"]["namespace"] == namespace
@@ -48,18 +49,22 @@ def test_install_reapply_upgrade_destroy(kubeconfig, charts, namespace):
 
     again = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace))
     assert again["changed"] is False, again
-    assert not any(" apply" in c for c in again["commands"])
+    assert not any(" sync" in c or " apply" in c for c in again["commands"])
 
     predicted = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace, set={"message": "bonjour"}),
                          check=True, diff=True)
-    assert predicted["changed"] is True and "bonjour" in predicted["diff"]["prepared"]
+    assert predicted["changed"] is True
+    assert [(c["name"], c["reason"]) for c in predicted["changed_releases"]] == [("demo-web", "manifests differ")]
+    assert "-  message: hello" in predicted["diff"]["prepared"] and "+  message: bonjour" in predicted["diff"]["prepared"]
     assert configmap(kubeconfig, namespace, "demo-web-config").data["message"] == "hello"
 
     upgrade = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace, set={"message": "bonjour"}))
     assert upgrade["changed"] is True
     by_name = dict((r["name"], r) for r in upgrade["releases"])
-    assert by_name["demo-web"]["revision"] == 2 and by_name["demo-db"]["revision"] == 1  # apply upgrades only changes
+    assert by_name["demo-web"]["revision"] == 2 and by_name["demo-db"]["revision"] == 1  # only changes are synced
     assert configmap(kubeconfig, namespace, "demo-web-config").data["message"] == "bonjour"
+    settled = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace, set={"message": "bonjour"}))
+    assert settled["changed"] is False, settled
 
     web_only = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, namespace, selectors=["tier=web"], state="absent"))
     assert web_only["changed"] is True and [r["name"] for r in web_only["releases"]] == ["demo-web"]
@@ -72,7 +77,8 @@ def test_install_reapply_upgrade_destroy(kubeconfig, charts, namespace):
 def test_missing_helm_diff_plugin_is_a_clear_error(kubeconfig, charts, tmp_path):
     empty = tmp_path / "no-plugins"
     empty.mkdir()
-    result = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, "hf-noplugin", helm_plugins=str(empty)))
+    result = run_task(kubeconfig, "llmd.xks.helmfile", args(charts, "hf-noplugin", helm_plugins=str(empty),
+                                                            diff_engine="helm-diff"))
     assert result.get("failed")
     assert result["msg"].startswith("the helm-diff plugin is not installed: helm said 'Error: unknown command \"diff\"")
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from platform_run import REPO, local_sources, run_playbook, tool
+from platform_run import REPO, local_sources, require_helm_tools, run_playbook
 import platform_run
 from test_platform_roles import remove_unmanaged_sail_operator
 
@@ -21,11 +21,8 @@ TIMINGS = os.path.join(REPO, ".cache", "platform-timings.json")
 
 
 def stack_vars(stack):
-    extra = dict(local_sources(), llmd_xks_stack=stack)
-    if not tool("helmfile") or not tool("helm-plugins"):
-        extra.update(ossm_operator_install="manifests",
-                     ossm_operator_manifests=[os.path.join(REPO, "tests", "fixtures", "platform", "sail-operator.yaml")])
-    return extra
+    require_helm_tools()  # the ossm role installs the sail-operator chart with the helmfile module
+    return dict(local_sources(), llmd_xks_stack=stack)
 
 
 def record(stack, seconds):

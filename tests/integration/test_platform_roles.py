@@ -111,10 +111,9 @@ def test_llm_d_renders_pinned_helmfile_and_converges(kubeconfig, tmp_path, names
     the uninstall."""
     from kubernetes import client, config
 
-    from platform_run import tool
+    from platform_run import require_helm_tools
 
-    if not (tool("helmfile") and tool("helm-plugins")):
-        pytest.skip("helmfile/helm-diff are not built")
+    require_helm_tools()
     extra = llm_d_vars(tmp_path, namespace, llm_d_accelerator="cpu-sim")
     converge_twice_and_check(kubeconfig, ["llm_d"], extra)
     api = config.new_client_from_config(kubeconfig)

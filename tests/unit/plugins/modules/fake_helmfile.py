@@ -3,12 +3,15 @@
 """A fake ``helmfile`` and ``helm`` for unit tests: ``python fake_helmfile.py helmfile|helm ARGS...``.
 
 State lives in the JSON file named by $FAKE_HELM_STATE:
-  declared:  [{name, namespace, chart, labels}]   what the helmfile declares
-  installed: {"<ns>/<name>": {values, revision}}  what "helm" has installed
+  declared:  [{name, namespace, chart, labels, installed}]   what the helmfile declares
+  installed: {"<ns>/<name>": {values, revision, [status, chart]}}  what "helm" has installed
+  chart:     "demo-0.1.0"                          the chart name-version that apply/sync installs
+  plugins:   ["diff"]                              helm plugins that "helm plugin list" shows (default none)
   fail:      {"<subcommand>": {rc, stdout, stderr}} canned failures
   calls:     [{argv, env}]                         appended on every call
 A release's desired content is the concatenation of the state values files and --state-values-set args,
-so changing values makes ``diff --detailed-exitcode`` exit 2, like helm-diff does.
+so changing values makes ``diff --detailed-exitcode`` exit 2, like helm-diff does, and changes the ConfigMap
+that ``template`` renders and ``helm get manifest`` returns (plus a hook that only ``template`` prints).
 """
 import json
 import os
@@ -32,7 +35,8 @@ def parse(argv):
     while i < len(argv):
         arg = argv[i]
         if arg in ("--file", "--environment", "--kube-context", "--helm-binary", "--namespace", "--selector",
-                   "--state-values-file", "--state-values-set", "--timeout"):
+                   "--state-values-file", "--state-values-set", "--timeout", "--output-dir",
+                   "--output-dir-template"):
             value = argv[i + 1]
             i += 2
             if arg == "--selector":
@@ -56,6 +60,7 @@ def selected(state, opts):
         rel["namespace"] = rel.get("namespace") or opts["namespace"] or "default"
         labels = dict(kv.split(":", 1) for kv in (rel.get("labels") or "").split(",") if ":" in kv)
         labels["name"] = rel["name"]
+        labels["namespace"] = rel["namespace"]
         if opts["selectors"] and not any(
                 all(labels.get(k) == v for k, v in (p.split("=", 1) for p in sel.split(",")))
                 for sel in opts["selectors"]):
@@ -72,6 +77,15 @@ def desired(opts):
     return "\n".join(parts + opts["sets"])
 
 
+def manifest(name, values):
+    return ("---\n# Source: demo/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            "  name: %s-config\ndata:\n  values: %s\n" % (name, json.dumps(values)))
+
+
+HOOK = ("---\n# Source: demo/templates/hook.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: hook\n"
+        "  annotations:\n    helm.sh/hook: pre-install\n")
+
+
 def key(rel):
     return "%s/%s" % (rel["namespace"], rel["name"])
 
@@ -85,8 +99,22 @@ def main():
     if tool == "helm":
         if argv[:1] == ["list"]:
             print(json.dumps([dict(name=k.split("/")[1], namespace=k.split("/")[0], revision=str(v["revision"]),
-                                   status="deployed", chart="demo-0.1.0", app_version="1.0.0", updated="now")
+                                   status=v.get("status", "deployed"), chart=v.get("chart", "demo-0.1.0"),
+                                   app_version="1.0.0", updated="now")
                               for k, v in sorted(state["installed"].items())]))
+            return 0
+        if argv[:2] == ["plugin", "list"]:
+            print("NAME\tVERSION\tDESCRIPTION")
+            for plugin in state.get("plugins", []):
+                print("%s\t3.15.11\t%s plugin" % (plugin, plugin))
+            return 0
+        if argv[:2] == ["get", "manifest"]:
+            namespace = argv[argv.index("--namespace") + 1] if "--namespace" in argv else "default"
+            live = state["installed"].get("%s/%s" % (namespace, argv[2]))
+            if live is None:
+                sys.stderr.write("Error: release: not found\n")
+                return 1
+            sys.stdout.write(manifest(argv[2], live["values"]))
             return 0
         return 1
     opts, rest = parse(argv)
@@ -99,7 +127,8 @@ def main():
     releases = selected(state, opts)
     want = desired(opts)
     if sub == "list":
-        print(json.dumps([dict(name=r["name"], namespace=r["namespace"], enabled=True, installed=True,
+        print(json.dumps([dict(name=r["name"], namespace=r["namespace"], enabled=True,
+                               installed=r.get("installed", True),
                                labels=r.get("labels", ""), chart=r["chart"], version="") for r in releases]))
         return 0
     if sub == "diff":
@@ -107,11 +136,26 @@ def main():
         for rel in changed:
             print("%s, %s, ConfigMap (v1) has changed:\n-  old\n+  new" % (rel["namespace"], rel["name"]))
         return 2 if changed and "--detailed-exitcode" in rest else 0
+    if sub == "template":
+        for rel in releases:
+            if not rel.get("installed", True):
+                continue
+            out = os.path.join(opts["output_dir"], "%s__%s" % (rel["namespace"], rel["name"]), "demo", "templates")
+            os.makedirs(out)
+            with open(os.path.join(out, "configmap.yaml"), "w") as handle:
+                handle.write(manifest(rel["name"], want))
+            with open(os.path.join(out, "hook.yaml"), "w") as handle:
+                handle.write(HOOK)
+        return 0
     if sub in ("apply", "sync"):
         for rel in releases:
+            if not rel.get("installed", True):
+                state["installed"].pop(key(rel), None)
+                continue
             live = state["installed"].get(key(rel))
             if sub == "sync" or live is None or live["values"] != want:
-                state["installed"][key(rel)] = {"values": want, "revision": (live or {"revision": 0})["revision"] + 1}
+                state["installed"][key(rel)] = dict(live or {}, values=want, status="deployed", chart=state.get("chart", "demo-0.1.0"),
+                                                    revision=(live or {"revision": 0})["revision"] + 1)
                 print("Release \"%s\" has been upgraded." % rel["name"])
         save(state)
         return 0

@@ -84,57 +84,136 @@ def fake(tmp_path, monkeypatch):
             for call in json.loads(state.read_text())["calls"]:
                 words = [a for a in call["argv"][1:] if not a.startswith("-")]
                 out.append(call["argv"][0] + ":" + next((w for w in words if w in (
-                    "diff", "apply", "sync", "destroy", "list")), "?"))
+                    "diff", "apply", "sync", "destroy", "list", "template", "plugin", "get")), "?"))
             return out
 
     return Fake
 
 
 def test_install_then_no_change_then_upgrade(fake, run_module):
+    """Default engine without the helm-diff plugin: template + helm get manifest, sync of the changed releases."""
     first = run_module(module, dict(fake.args, set={"replicas": 1}))
-    assert first["changed"] is True
-    assert fake.subcommands() == ["helmfile:diff", "helmfile:apply", "helm:list", "helmfile:list"]
+    assert first["changed"] is True and first["diff_engine"] == "template"
+    assert fake.subcommands() == ["helm:plugin", "helm:list", "helmfile:list", "helmfile:template", "helmfile:sync",
+                                  "helm:list", "helmfile:list"]
+    assert sorted((c["name"], c["action"]) for c in first["changed_releases"]) == [("demo", "install"),
+                                                                                    ("other", "install")]
     demo = [r for r in first["releases"] if r["name"] == "demo"][0]
     assert demo["status"] == "deployed" and demo["revision"] == 1 and demo["labels"] == {"tier": "web"}
-    assert "--skip-deps" in first["commands"][0] and "--detailed-exitcode" in first["commands"][0]
+    template = [c for c in first["commands"] if " template " in c][0]
+    assert "--skip-deps" in template and "--skip-tests" in template
 
     again = run_module(module, dict(fake.args, set={"replicas": 1}))
-    assert again["changed"] is False
-    assert not any("apply" in c.split() for c in again["commands"])
+    assert again["changed"] is False and again["changed_releases"] == []
+    assert not any(" sync" in c or " apply" in c for c in again["commands"])
+    assert "helm:get" in fake.subcommands()
 
     upgrade = run_module(module, dict(fake.args, set={"replicas": 2}))
     assert upgrade["changed"] is True
+    assert [c["reason"] for c in upgrade["changed_releases"]] == ["manifests differ"] * 2
     assert [r["revision"] for r in upgrade["releases"] if r["name"] == "demo"] == [2]
 
 
-def test_check_mode_runs_only_the_diff_and_diff_mode_returns_it(fake, run_module):
+def test_template_engine_syncs_only_the_changed_release(fake, run_module):
+    run_module(module, dict(fake.args))
+    installed = fake.state()["installed"]
+    installed["apps/demo"]["values"] = "edited by hand"
+    fake.update(installed=installed)
+    result = run_module(module, dict(fake.args))
+    assert result["changed"] is True
+    assert [(c["namespace"], c["name"]) for c in result["changed_releases"]] == [("apps", "demo")]
+    sync = [c.split() for c in result["commands"] if " sync" in c][0]
+    assert [sync[i + 1] for i, a in enumerate(sync) if a == "--selector"] == ["name=demo,namespace=apps"]
+    revisions = dict((r["name"], r["revision"]) for r in result["releases"])
+    assert revisions == {"demo": 2, "other": 1}
+
+
+def test_template_engine_sees_chart_version_status_and_uninstall(fake, run_module):
+    run_module(module, dict(fake.args))
+    chart = fake.dir / "charts" / "demo"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.2.0\nappVersion: 1.0.0\n")
+    fake.update(chart="demo-0.2.0")
+    bumped = run_module(module, dict(fake.args), check_mode=True)
+    assert bumped["changed"] is True
+    assert [c["reason"] for c in bumped["changed_releases"]] == ["chart demo-0.1.0 -> demo-0.2.0"] * 2
+    run_module(module, dict(fake.args))
+    assert run_module(module, dict(fake.args))["changed"] is False
+
+    state = fake.state()
+    state["installed"]["default/other"]["status"] = "failed"
+    state["declared"][0]["installed"] = False
+    fake.update(**state)
+    result = run_module(module, dict(fake.args), diff=True)
+    assert sorted((c["name"], c["action"], c["reason"]) for c in result["changed_releases"]) == [
+        ("demo", "uninstall", "not installed by the helmfile"), ("other", "upgrade", "status failed")]
+    assert "apps/demo" not in fake.state()["installed"]
+    assert "-  name: demo-config" in result["diff"]["prepared"]
+
+
+def test_check_mode_runs_only_the_comparison_and_diff_mode_returns_it(fake, run_module):
     result = run_module(module, dict(fake.args), check_mode=True, diff=True)
     assert result["changed"] is True
-    assert "ConfigMap (v1) has changed" in result["diff"]["prepared"]
-    assert "helmfile:apply" not in fake.subcommands()
+    prepared = result["diff"]["prepared"]
+    assert "# apps/demo: install (not installed)" in prepared and "+++ desired apps/demo" in prepared
+    assert "+kind: ConfigMap" in prepared and "hook" not in prepared
+    assert "helmfile:sync" not in fake.subcommands()
     assert fake.state()["installed"] == {}
     assert all(r["status"] == "absent" for r in result["releases"])
+
+
+def test_helm_diff_engine_when_the_plugin_is_installed(fake, run_module):
+    fake.update(plugins=["diff"])
+    first = run_module(module, dict(fake.args, set={"replicas": 1}))
+    assert first["changed"] is True and first["diff_engine"] == "helm-diff"
+    assert fake.subcommands() == ["helm:plugin", "helmfile:diff", "helmfile:apply", "helm:list", "helmfile:list"]
+    assert "--detailed-exitcode" in first["commands"][1] and "changed_releases" not in first
+    again = run_module(module, dict(fake.args, set={"replicas": 1}))
+    assert again["changed"] is False
+    assert not any("apply" in c.split() for c in again["commands"])
+    predicted = run_module(module, dict(fake.args, set={"replicas": 2}), check_mode=True, diff=True)
+    assert predicted["changed"] is True and "ConfigMap (v1) has changed" in predicted["diff"]["prepared"]
+    upgrade = run_module(module, dict(fake.args, set={"replicas": 2}))
+    assert [r["revision"] for r in upgrade["releases"] if r["name"] == "demo"] == [2]
+    forced = run_module(module, dict(fake.args, diff_engine="template"))
+    assert forced["diff_engine"] == "template" and forced["changed"] is True
+
+
+def test_normalise_manifests():
+    from ansible_collections.llmd.xks.plugins.module_utils import _helmfile as h
+
+    a = ("# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {z: '1', a: '2'}\n---\n"
+         "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\n"
+         "metadata: {name: h, annotations: {helm.sh/hook: test}}\n")
+    b = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# comment\napiVersion: v1\nkind: ConfigMap\n"
+         "metadata:\n  name: b\ndata:\n  a: '2'\n  z: '1'\n")
+    assert h.normalise_manifests(a) == h.normalise_manifests(b)
+    assert "hook" not in h.normalise_manifests(a) and h.normalise_manifests("---\n") == ""
+    diff = h.unified_diff("", h.normalise_manifests(b), "ns", "rel")
+    assert diff.startswith("--- installed ns/rel\n+++ desired ns/rel\n")
 
 
 def test_arguments_are_passed_through(fake, run_module, tmp_path):
     values = tmp_path / "state.yaml"
     values.write_text("a: 1\n")
-    run_module(module, dict(fake.args, environment="gke", namespace="llm", selectors=["tier=web"],
+    fake.update(plugins=["diff"])
+    run_module(module, dict(fake.args, environment="gke", namespace="llm", selectors=["tier=web"], diff_engine="template",
                             values_files=[str(values)], values={"nested": {"x": [1, 2]}},
                             set={"b": "x,y", "flag": True}, kube_context="ctx", kubeconfig="/k/config",
                             helm_plugins="/plugins", env={"RELEASE_NAME_POSTFIX": "p1"}, wait=True,
                             wait_timeout=60, extra_args=["--suppress-secrets"]))
-    calls = fake.state()["calls"]
-    diff = calls[0]["argv"]
+    calls = fake.state()["calls"][1:]  # after helm plugin list
+    diff = [c["argv"] for c in calls if "template" in c["argv"]][0]
     for flag, value in (("--environment", "gke"), ("--namespace", "llm"), ("--selector", "tier=web"),
                         ("--kube-context", "ctx"), ("--state-values-file", str(values))):
         assert diff[diff.index(flag) + 1] == value
     assert "b=x\\,y" in diff and "flag=true" in diff
     inline = [diff[i + 1] for i, a in enumerate(diff) if a == "--state-values-file"][1]
     assert not os.path.exists(inline)  # temporary file removed afterwards
-    apply = calls[1]["argv"]
-    assert apply[apply.index("apply"):] == ["apply", "--skip-deps", "--wait", "--timeout", "60", "--suppress-secrets"]
-    assert calls[0]["env"] == {"KUBECONFIG": "/k/config", "HELM_PLUGINS": "/plugins", "RELEASE_NAME_POSTFIX": "p1",
+    sync = [c["argv"] for c in calls if "sync" in c["argv"]][0]
+    assert sync[sync.index("sync"):] == ["sync", "--skip-deps", "--wait", "--timeout", "60", "--suppress-secrets"]
+    assert sync[sync.index("--selector") + 1] == "name=demo,namespace=apps"  # the user's selector picked demo
+    assert [c for c in calls if "template" in c["argv"]][0]["env"] == {"KUBECONFIG": "/k/config", "HELM_PLUGINS": "/plugins", "RELEASE_NAME_POSTFIX": "p1",
                                "HELM_DIFF_COLOR": "false"}
     selected = run_module(module, dict(fake.args, selectors=["tier=web"]))
     assert [r["name"] for r in selected["releases"]] == ["demo"]
@@ -144,14 +223,14 @@ def test_k8s_auth_kubeconfig_is_honoured(fake, run_module, monkeypatch):
     monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "/from/env")
     monkeypatch.setenv("K8S_AUTH_CONTEXT", "envctx")
     run_module(module, dict(fake.args), check_mode=True)
-    call = fake.state()["calls"][0]
+    call = [c for c in fake.state()["calls"] if c["argv"][0] == "helmfile"][0]
     assert call["env"]["KUBECONFIG"] == "/from/env"
     assert call["argv"][call["argv"].index("--kube-context") + 1] == "envctx"
 
 
 def test_sync_command(fake, run_module):
-    run_module(module, dict(fake.args))
-    result = run_module(module, dict(fake.args, command="sync", set={"v": 2}))
+    run_module(module, dict(fake.args, diff_engine="helm-diff"))
+    result = run_module(module, dict(fake.args, command="sync", set={"v": 2}, diff_engine="helm-diff"))
     assert result["changed"] and "helmfile:sync" in fake.subcommands()
 
 
@@ -169,19 +248,19 @@ def test_destroy_only_when_installed(fake, run_module):
 
 def test_missing_helm_diff_plugin_is_named(fake, run_module):
     fake.update(fail={"diff": {"rc": 1, "stderr": HELM_DIFF_MISSING}})
-    result = run_module(module, dict(fake.args), expect_failure=True)
+    result = run_module(module, dict(fake.args, diff_engine="helm-diff"), expect_failure=True)
     assert result["msg"].startswith("the helm-diff plugin is not installed")
     assert 'unknown command "diff"' in result["msg"] and result["rc"] == 1
     assert "STDERR:" in result["stderr"]
 
 
 def test_generic_error_is_the_first_error_line(fake, run_module):
-    fake.update(fail={"apply": {"rc": 1, "stderr": (
+    fake.update(fail={"sync": {"rc": 1, "stderr": (
         "Upgrading release=demo, chart=charts/demo\nin ./helmfile.yaml: failed processing release demo: command "
         "\"helm\" exited with non-zero status:\n\nSTDERR:\n  Error: UPGRADE FAILED: cannot patch \"demo\" with kind "
         "Deployment: field is immutable\n")}})
     result = run_module(module, dict(fake.args), expect_failure=True)
-    assert result["msg"] == ("helmfile apply failed (release demo) (rc=1): Error: UPGRADE FAILED: cannot patch "
+    assert result["msg"] == ("helmfile sync failed (release demo) (rc=1): Error: UPGRADE FAILED: cannot patch "
                              "\"demo\" with kind Deployment: field is immutable")
 
 
@@ -207,7 +286,7 @@ def test_yaml_error_from_helm_is_mapped_to_the_file(fake, run_module, tmp_path, 
     broken.write_text("a: [1\n")
     stderr = ("Error: failed to parse /tmp/helmfile1/values: error converting YAML to JSON: yaml: line 1: did not "
               "find expected node content\n")
-    fake.update(fail={"diff": {"rc": 1, "stderr": stderr}})
+    fake.update(fail={"template": {"rc": 1, "stderr": stderr}})
     monkeypatch.setattr(_helmfile, "values_files_of_state", lambda path: [str(broken)])
     result = run_module(module, dict(fake.args), expect_failure=True)
     assert result["msg"].startswith("values file %s is not valid YAML: " % broken)
