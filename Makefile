@@ -87,7 +87,7 @@ changelog: setup ## antsibull-changelog lint (fragments and changelog.yaml)
 	@$(GATE) changelog bash -c 'set -euo pipefail; antsibull-changelog lint; \
 		antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml; echo "changelog: ok"'
 
-tools: ## Build the local control-plane binaries (tools/build.sh, cached under ~/.cache/llmd-xks)
+tools: ## Build the local control-plane binaries, helm and helmfile from the Go module proxy (tools/build.sh, cached under ~/.cache/llmd-xks)
 	@$(GATE) tools bash tools/build.sh
 
 integration: setup ## Integration tests against the local cluster (the fixture starts it)
