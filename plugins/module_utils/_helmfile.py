@@ -486,8 +486,8 @@ def chart_differences(rel, live, base):
             out.append("appVersion %s -> %s" % (live.get("app_version"), app))
         return out
     version = str(rel.get("version") or "")
-    if EXACT_VERSION.match(version) and not (installed_chart.endswith("-" + version)
-                                              or installed_chart.endswith("-" + version.lstrip("v"))):
+    suffixes = ("-" + version, "-" + version.lstrip("v"))
+    if EXACT_VERSION.match(version) and not installed_chart.endswith(suffixes):
         return ["chart %s -> version %s" % (installed_chart, version)]
     return []
 

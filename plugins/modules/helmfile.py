@@ -367,8 +367,8 @@ def main():
             else:
                 found = runner.template_changes()
                 changes = bool(found)
-                text = "".join("# %s/%s: %s (%s)\n%s" % (c["namespace"], c["name"], c["action"], c["reason"],
-                                                           c["diff"]) for c in found)
+                text = "".join("# %s/%s: %s (%s)\n%s" % (c["namespace"], c["name"], c["action"], c["reason"], c["diff"])
+                               for c in found)
                 result["changed_releases"] = [dict((k, c[k]) for k in ("namespace", "name", "action", "reason"))
                                               for c in found]
             result["changed"] = changes

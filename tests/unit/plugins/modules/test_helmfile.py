@@ -96,8 +96,8 @@ def test_install_then_no_change_then_upgrade(fake, run_module):
     assert first["changed"] is True and first["diff_engine"] == "template"
     assert fake.subcommands() == ["helm:plugin", "helm:list", "helmfile:list", "helmfile:template", "helmfile:sync",
                                   "helm:list", "helmfile:list"]
-    assert sorted((c["name"], c["action"]) for c in first["changed_releases"]) == [("demo", "install"),
-                                                                                    ("other", "install")]
+    actions = sorted((c["name"], c["action"]) for c in first["changed_releases"])
+    assert actions == [("demo", "install"), ("other", "install")]
     demo = [r for r in first["releases"] if r["name"] == "demo"][0]
     assert demo["status"] == "deployed" and demo["revision"] == 1 and demo["labels"] == {"tier": "web"}
     template = [c for c in first["commands"] if " template " in c][0]
@@ -213,8 +213,9 @@ def test_arguments_are_passed_through(fake, run_module, tmp_path):
     sync = [c["argv"] for c in calls if "sync" in c["argv"]][0]
     assert sync[sync.index("sync"):] == ["sync", "--skip-deps", "--wait", "--timeout", "60", "--suppress-secrets"]
     assert sync[sync.index("--selector") + 1] == "name=demo,namespace=apps"  # the user's selector picked demo
-    assert [c for c in calls if "template" in c["argv"]][0]["env"] == {"KUBECONFIG": "/k/config", "HELM_PLUGINS": "/plugins", "RELEASE_NAME_POSTFIX": "p1",
-                               "HELM_DIFF_COLOR": "false"}
+    env = [c for c in calls if "template" in c["argv"]][0]["env"]
+    assert env == {"KUBECONFIG": "/k/config", "HELM_PLUGINS": "/plugins", "RELEASE_NAME_POSTFIX": "p1",
+                   "HELM_DIFF_COLOR": "false"}
     selected = run_module(module, dict(fake.args, selectors=["tier=web"]))
     assert [r["name"] for r in selected["releases"]] == ["demo"]
 
