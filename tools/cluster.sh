@@ -26,6 +26,10 @@ PKI=$STATE/pki
 RUN=$STATE/run
 LOGS=$STATE/logs
 KUBECONFIG_FILE=$STATE/admin.kubeconfig
+# shared/ (the upstream CRDs and KServe presets) sits beside the repository; CI lays a copy there
+SHARED=${LLMD_XKS_SHARED:-$REPO/../shared}
+[ -d "$SHARED/crds" ] || SHARED=/work/shared
+export LLMD_XKS_SHARED=$SHARED
 PYTHON=${LLMD_XKS_PYTHON:-}
 if [ -z "$PYTHON" ]; then
   if [ -x "$REPO/.venv/bin/python" ]; then PYTHON=$REPO/.venv/bin/python; else PYTHON=python3; fi
@@ -260,7 +264,7 @@ snapshot_key() {  # hash of every input of the static bootstrap
     echo "$KUBERNETES_VERSION $ETCD_VERSION"
     cat "$REPO/playbooks/vars/accelerators.yml" "$REPO/inventories/local/group_vars/all/cluster.yml" \
         "$HERE"/localcluster/*.py
-    find "${LLMD_XKS_CRDS_DIR:-/work/shared/crds}" "${LLMD_XKS_KSERVE_PRESETS_DIR:-/work/shared/kserve-presets/v0.20.0}" \
+    find "${LLMD_XKS_CRDS_DIR:-$SHARED/crds}" "${LLMD_XKS_KSERVE_PRESETS_DIR:-$SHARED/kserve-presets/v0.20.0}" \
       -name '*.yaml' -type f | sort | xargs cat
     echo "${LLMD_XKS_DEFAULT_GATEWAY:-1}"
   } | sha256sum | cut -c1-16

@@ -10,7 +10,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from tests.standins import gotemplate, smp  # noqa: E402
 from tests.standins.llmisvc import LLMISVCController, _external  # noqa: E402
 
-PRESETS = os.environ.get("LLMD_XKS_KSERVE_PRESETS_DIR", "/work/shared/kserve-presets/v0.20.0")
+_SHARED = os.environ.get("LLMD_XKS_SHARED") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
+if not os.path.isdir(_SHARED):
+    _SHARED = "/work/shared"
+PRESETS = os.environ.get("LLMD_XKS_KSERVE_PRESETS_DIR", os.path.join(_SHARED, "kserve-presets", "v0.20.0"))
 DATA = {"metadata": {"name": "qwen", "namespace": "llm"},
         "spec": {"model": {"name": "qwen"}, "parallelism": {"tensor": 4}},
         "GlobalConfig": {"IngressGatewayName": "kserve-ingress-gateway", "IngressGatewayNamespace": "kserve",

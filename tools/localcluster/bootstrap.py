@@ -31,8 +31,17 @@ import yaml
 
 from tools.localcluster import kube, nodes
 
-CRDS_DIR = os.environ.get("LLMD_XKS_CRDS_DIR", "/work/shared/crds")
-PRESETS_DIR = os.environ.get("LLMD_XKS_KSERVE_PRESETS_DIR", "/work/shared/kserve-presets/v0.20.0")
+def _shared_dir():
+    """The shared/ folder beside the repository (CI lays a copy there), else /work/shared."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for candidate in (os.environ.get("LLMD_XKS_SHARED"), os.path.join(repo, "..", "shared"), "/work/shared"):
+        if candidate and os.path.isdir(os.path.join(candidate, "crds")):
+            return os.path.abspath(candidate)
+    return "/work/shared"
+
+
+CRDS_DIR = os.environ.get("LLMD_XKS_CRDS_DIR", os.path.join(_shared_dir(), "crds"))
+PRESETS_DIR = os.environ.get("LLMD_XKS_KSERVE_PRESETS_DIR", os.path.join(_shared_dir(), "kserve-presets", "v0.20.0"))
 KSERVE_NS = "kserve"
 DEFAULT_GATEWAY = ("kserve", "kserve-ingress-gateway")
 
