@@ -1,0 +1,234 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The inference simulator (tools/inference_sim.py) served in-process on a free port, driven with aiohttp."""
+import asyncio
+import json
+import os
+import re
+import sys
+import time
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+import inference_sim  # noqa: E402
+
+
+def run_with_sim(scenario, models=("sim-a", "sim-b"), **options):
+    """Start the simulator with options, run scenario(session, base_url, sim) and return its result."""
+    async def main():
+        sim = inference_sim.Simulator(models, **options)
+        runner = web.AppRunner(inference_sim.build_app(sim), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            async with aiohttp.ClientSession() as session:
+                return await scenario(session, "http://127.0.0.1:%d" % port, sim)
+        finally:
+            await runner.cleanup()
+    return asyncio.run(main())
+
+
+async def read_events(resp):
+    """The SSE data payloads, each with its arrival time."""
+    events, buffer = [], b""
+    async for chunk in resp.content.iter_any():
+        now = time.monotonic()
+        buffer += chunk
+        while b"\n\n" in buffer:
+            message, buffer = buffer.split(b"\n\n", 1)
+            assert message.startswith(b"data: "), message
+            events.append((now, message[6:].decode()))
+    assert buffer == b""
+    return events
+
+
+def metric(text, name, model):
+    match = re.search(r'^%s\{[^}]*model_name="%s"[^}]*\} (\S+)$' % (re.escape(name), model), text, re.M)
+    return float(match.group(1)) if match else None
+
+
+def test_chat_stream_role_chunk_usage_and_done():
+    async def scenario(session, url, sim):
+        body = {"model": "sim-b", "messages": [{"role": "user", "content": "one two three"}], "max_tokens": 5,
+                "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
+        start = time.monotonic()
+        async with session.post(url + "/v1/chat/completions", json=body) as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Type"].startswith("text/event-stream")
+            return start, await read_events(resp)
+    start, events = run_with_sim(scenario, ttft_ms=40, itl_ms=15)
+    payloads = [p for _, p in events]
+    assert payloads[-1] == "[DONE]"
+    chunks = [json.loads(p) for p in payloads[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    tokens = [c for c in chunks[1:] if c["choices"]]
+    assert [c["choices"][0]["delta"]["content"].startswith(" ") for c in tokens] == [True] * 5
+    assert [c["choices"][0]["finish_reason"] for c in tokens] == [None] * 4 + ["length"]
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == {
+        "prompt_tokens": 4, "completion_tokens": 5, "total_tokens": 9, "prompt_tokens_details": {"cached_tokens": 0}}
+    assert len({c["id"] for c in chunks}) == 1 and chunks[0]["object"] == "chat.completion.chunk"
+    # the role chunk arrives with the first token (vLLM writes both in one step); then one token per ITL
+    times = [t for t, _ in events]
+    assert times[0] - start >= 0.040 and times[0] - start < 0.040 + 0.030
+    token_times = times[1:6]
+    gaps = [b - a for a, b in zip(token_times, token_times[1:])]
+    assert all(0.010 < g < 0.030 for g in gaps), gaps
+    assert token_times[-1] - token_times[0] >= 4 * 0.015 - 0.001
+
+
+def test_completion_stream_without_usage_and_non_streaming():
+    async def scenario(session, url, sim):
+        body = {"model": "sim-a", "prompt": "a b c d", "max_tokens": 3, "stream": True}
+        async with session.post(url + "/v1/completions", json=body) as resp:
+            events = await read_events(resp)
+        async with session.post(url + "/v1/completions", json=dict(body, stream=False)) as resp:
+            full = await resp.json()
+        async with session.get(url + "/v1/models") as resp:
+            models = await resp.json()
+        return events, full, models
+    events, full, models = run_with_sim(scenario, ttft_ms=5, itl_ms=1)
+    payloads = [p for _, p in events]
+    assert payloads[-1] == "[DONE]" and len(payloads) == 4  # 3 tokens, no usage chunk without include_usage
+    texts = "".join(json.loads(p)["choices"][0]["text"] for p in payloads[:-1])
+    assert full["choices"][0]["text"] == texts  # same prompt, same words
+    assert full["usage"]["completion_tokens"] == 3 and full["usage"]["prompt_tokens"] == 4
+    assert [m["id"] for m in models["data"]] == ["sim-a", "sim-b"]
+
+
+def test_eos_min_tokens_and_unknown_model():
+    async def scenario(session, url, sim):
+        out = []
+        for extra in ({}, {"ignore_eos": True}, {"min_tokens": 6}):
+            body = dict({"model": "sim-a", "prompt": "x", "max_tokens": 10}, **extra)
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                data = await resp.json()
+                out.append((data["usage"]["completion_tokens"], data["choices"][0]["finish_reason"]))
+        async with session.post(url + "/v1/completions", json={"model": "nope", "prompt": "x"}) as resp:
+            out.append(resp.status)
+        return out
+    assert run_with_sim(scenario, ttft_ms=1, itl_ms=0, eos_after=3) == [(3, "stop"), (10, "length"), (6, "stop"), 404]
+
+
+def test_prefix_cache_hits_shorten_ttft_and_count_in_metrics():
+    prefix = " ".join("w%d" % i for i in range(40))  # 2 full blocks of 16 + 8
+
+    async def scenario(session, url, sim):
+        usages = []
+        for suffix in ("first question here", "second question here"):
+            body = {"model": "sim-a", "prompt": prefix + " " + suffix, "max_tokens": 2,
+                    "stream": True, "stream_options": {"include_usage": True}}
+            start = time.monotonic()
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                events = await read_events(resp)
+            usages.append((events[0][0] - start, json.loads(events[-2][1])["usage"]))
+        async with session.get(url + "/metrics") as resp:
+            return usages, await resp.text()
+    usages, text = run_with_sim(scenario, ttft_ms=60, itl_ms=1, cache_hit_ms_per_block=20)
+    (ttft1, u1), (ttft2, u2) = usages
+    assert u1["prompt_tokens"] == 43 and u1["prompt_tokens_details"]["cached_tokens"] == 0
+    assert u2["prompt_tokens_details"]["cached_tokens"] == 32
+    assert ttft1 >= 0.060 and 0.020 <= ttft2 < 0.045  # 60 ms - 2 blocks x 20 ms
+    assert metric(text, "vllm:prefix_cache_queries_total", "sim-a") == 86
+    assert metric(text, "vllm:prefix_cache_hits_total", "sim-a") == 32
+    assert metric(text, "vllm:request_success_total", "sim-a") == 2
+    assert metric(text, "vllm:prefix_cache_hits_total", "sim-b") == 0
+    assert metric(text, "vllm:time_to_first_token_seconds_count", "sim-a") == 2
+    assert metric(text, "vllm:e2e_request_latency_seconds_count", "sim-a") == 2
+    assert 'vllm:time_to_first_token_seconds_bucket{engine="0",model_name="sim-a",le="0.04"} 1' in text
+
+
+def test_prefix_cache_lru_evicts():
+    cache = inference_sim.PrefixCache(block_size=2, capacity=2)
+    assert cache.lookup_and_insert("m", ["a", "b", "c", "d", "e"]) == 0
+    assert cache.lookup_and_insert("m", ["a", "b", "c", "d", "x"]) == 2
+    assert cache.lookup_and_insert("m", ["a", "b", "c", "d"]) == 1  # one token always computed
+    assert cache.lookup_and_insert("other", ["a", "b", "c"]) == 0  # the model is part of the hash
+    assert cache.lookup_and_insert("m", ["a", "b", "c"]) == 0  # evicted by the other model's block
+
+
+def test_fault_injection_500_and_cut_streams():
+    async def scenario(session, url, sim):
+        outcomes = []
+        for _ in range(30):
+            body = {"model": "sim-a", "prompt": "p", "max_tokens": 8, "stream": True}
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                if resp.status != 200:
+                    outcomes.append(resp.status)
+                    continue
+                try:
+                    events = await read_events(resp)
+                    outcomes.append("done" if events[-1][1] == "[DONE]" else "no-done")
+                except aiohttp.ClientPayloadError:
+                    outcomes.append("cut")
+        stats = sim.timing_stats()["models"]["sim-a"]
+        async with session.get(url + "/metrics") as resp:
+            return outcomes, stats, await resp.text()
+    outcomes, stats, text = run_with_sim(scenario, ttft_ms=1, itl_ms=1, error_rate=0.3, drop_rate=0.3,
+                                         drop_after=2, seed=7)
+    assert set(outcomes) == {500, "cut", "done"}
+    assert stats["failures"] == {"injected_500": outcomes.count(500), "injected_drop": outcomes.count("cut")}
+    assert metric(text, "vllm:request_success_total", "sim-a") == outcomes.count("done")
+
+
+def test_max_concurrency_answers_429_and_runtime_config():
+    async def scenario(session, url, sim):
+        async with session.post(url + "/sim/config", json={"max_concurrency": 2}) as resp:
+            assert resp.status == 200
+        async with session.post(url + "/sim/config", json={"bogus": 1}) as resp:
+            assert resp.status == 400 and "bogus" in (await resp.json())["error"]
+
+        async def one():
+            async with session.post(url + "/v1/completions", json={"prompt": "p", "max_tokens": 3}) as resp:
+                await resp.read()
+                return resp.status
+        statuses = await asyncio.gather(*[one() for _ in range(5)])
+        async with session.post(url + "/sim/reset") as resp:
+            assert resp.status == 200
+        return statuses, sim.timing_stats()
+    statuses, stats = run_with_sim(scenario, ttft_ms=50, itl_ms=5)
+    assert sorted(statuses) == [200, 200, 429, 429, 429]
+    assert stats["models"]["sim-a"]["requests"] == 0  # reset
+
+
+def test_timing_error_is_recorded():
+    async def scenario(session, url, sim):
+        async def one(i):
+            body = {"prompt": "p %d" % i, "max_tokens": 20, "stream": True}
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                return len(await read_events(resp))
+        counts = await asyncio.gather(*[one(i) for i in range(20)])
+        return counts, sim.timing_stats()
+    counts, stats = run_with_sim(scenario, ttft_ms=10, itl_ms=2)
+    assert counts == [21] * 20 and stats["events"] == 400
+    assert 0 <= stats["lateness_ms"]["p50"] < 2.0  # timerfd deadlines, not asyncio's whole milliseconds
+
+
+def test_cli_defaults_parse():
+    args = inference_sim.parse_args(["--port", "0", "--model", "m1", "--model", "m2", "--ttft-ms", "5",
+                                     "--early-role-chunk"])
+    assert args.models == ["m1", "m2"] and args.ttft_ms == 5.0 and args.early_role_chunk and args.itl_ms == 10.0
+
+
+@pytest.mark.parametrize("messages,want", [
+    ([{"role": "user", "content": "a b"}], ["user", "a", "b"]),
+    ([{"role": "system", "content": [{"type": "text", "text": "x y"}]}, {"role": "user", "content": None}],
+     ["system", "x", "y", "user"]),
+])
+def test_tokenize_messages(messages, want):
+    assert inference_sim.tokenize_messages(messages) == want
+
+
+def test_zero_itl_writes_a_response_in_one_write():
+    async def scenario(session, url, sim):
+        body = {"prompt": "p", "max_tokens": 50, "stream": True, "stream_options": {"include_usage": True}}
+        async with session.post(url + "/v1/completions", json=body) as resp:
+            events = await read_events(resp)
+        return events, sim.timing_stats()
+    events, stats = run_with_sim(scenario, ttft_ms=1, itl_ms=0)
+    assert len(events) == 52 and events[-1][1] == "[DONE]"
+    assert stats["events"] == 1
