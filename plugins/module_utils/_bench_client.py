@@ -1,0 +1,301 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""PRIVATE to the llmd.xks collection: the streaming client of the benchmark.
+
+One aiohttp ``ClientSession`` sends OpenAI-compatible ``/v1/completions`` or ``/v1/chat/completions``
+requests with ``stream: true`` and ``stream_options.include_usage``, and fills one ``Record`` per request.
+
+Timing rules (see docs/benchmark.md):
+* ``start`` is ``time.perf_counter()`` just before the POST (connection set-up included, as in vLLM);
+* the first token is the first SSE event whose first choice carries non-empty text (completions) or a
+  non-empty ``delta.content`` / ``reasoning_content`` / ``tool_calls`` (chat). A role-only or empty chunk is
+  not a token (vLLM counts it; gateways and mocks send it early, which would make TTFT look better);
+* every later token-bearing event adds one inter-token gap (ITL, per chunk as in vLLM); E2E latency ends at
+  the last token-bearing event, so ``e2el - ttft == sum(itl)`` exactly; usage-only chunks and ``[DONE]``
+  do not extend it;
+* token counts come from the server's ``usage`` (never from a client tokenizer).
+
+Every non-2xx answer, timeout, connection error, in-band ``error`` event or stream cut short (no ``[DONE]``,
+no usage, no ``finish_reason``, no token at all) makes the record a failure with a reason code.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+import traceback
+
+AIOHTTP_IMPORT_ERROR = None
+try:
+    import aiohttp
+except ImportError:
+    aiohttp = None
+    AIOHTTP_IMPORT_ERROR = traceback.format_exc()
+
+try:  # faster when present; not a requirement
+    from orjson import loads as _loads
+except ImportError:
+    _loads = json.loads
+
+# Failure reason codes (documented in docs/benchmark.md and the report schema).
+FAILURE_REASONS = {
+    "http_status": "the server answered with a non-2xx status",
+    "timeout": "no complete answer within the request timeout",
+    "connection": "connection refused, reset or closed before the answer started",
+    "stream_cut": "the stream ended without the final [DONE] event",
+    "stream_error": "the stream broke while reading (payload or transfer-encoding error)",
+    "error_event": "the server sent an in-band error event in the stream",
+    "no_tokens": "the stream carried no token at all",
+    "no_usage": "the stream carried no usage (token counts); the server ignores stream_options.include_usage",
+    "no_finish_reason": "no choice carried a finish_reason",
+    "bad_event": "an SSE data event was not valid JSON",
+}
+
+POD_HEADERS = ("x-inference-pod", "x-went-into-pod")
+
+
+class Record(object):
+    """What one request did. Times are ``perf_counter`` seconds; ``itl`` is a list of gaps in seconds."""
+
+    __slots__ = ("index", "stage", "model", "group", "warmup", "scheduled", "queued", "start", "first", "last",
+                 "end", "itl", "prompt_tokens", "output_tokens", "cached_tokens", "expected_input_tokens",
+                 "max_tokens", "status", "error", "error_detail", "finish_reason", "pod", "events")
+
+    def __init__(self, index=0, stage=0, model=None, group=None, warmup=False, scheduled=None,
+                 expected_input_tokens=None, max_tokens=None):
+        self.index = index
+        self.stage = stage
+        self.model = model
+        self.group = group
+        self.warmup = warmup
+        self.scheduled = scheduled  # when the load profile wanted the request sent
+        self.queued = None  # when it was ready to send (before waiting for a concurrency slot)
+        self.start = None
+        self.first = None
+        self.last = None
+        self.end = None
+        self.itl = []
+        self.prompt_tokens = None
+        self.output_tokens = None
+        self.cached_tokens = None
+        self.expected_input_tokens = expected_input_tokens
+        self.max_tokens = max_tokens
+        self.status = None
+        self.error = None
+        self.error_detail = None
+        self.finish_reason = None
+        self.pod = None
+        self.events = 0
+
+    @property
+    def success(self):
+        return self.error is None and self.end is not None
+
+    @property
+    def ttft(self):
+        return self.first - self.start if self.first is not None else None
+
+    @property
+    def e2el(self):
+        return self.last - self.start if self.last is not None else None
+
+    @property
+    def tpot(self):
+        """vLLM: (e2el - ttft) / (output_tokens - 1); undefined for one output token."""
+        if self.first is None or not self.output_tokens or self.output_tokens < 2:
+            return None
+        return (self.last - self.first) / (self.output_tokens - 1)
+
+    def fail(self, reason, detail=None):
+        if self.error is None:
+            self.error = reason
+            self.error_detail = detail
+
+
+def endpoint_url(url, api):
+    """The request URL: a URL that already ends in ``/completions`` is kept (KServe paths carry a prefix),
+    adjusted to the API; anything else gets ``/v1/completions`` or ``/v1/chat/completions`` appended."""
+    path = "/v1/chat/completions" if api == "chat" else "/v1/completions"
+    base = url.rstrip("/")
+    if base.endswith("/v1/chat/completions"):
+        base = base[:-len("/v1/chat/completions")]
+    elif base.endswith("/v1/completions"):
+        base = base[:-len("/v1/completions")]
+    elif base.endswith("/v1"):
+        base = base[:-3]
+    return base + path
+
+
+def build_payload(api, model, prompt, max_tokens, ignore_eos=True, extra=None):
+    """The JSON body (bytes) of one streaming request."""
+    body = {"model": model, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+    if api == "chat":
+        body["messages"] = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+    else:
+        body["prompt"] = prompt
+    if ignore_eos:
+        # vLLM (and llm-d-inference-sim) extensions: exactly max_tokens tokens, so output lengths are known.
+        body["ignore_eos"] = True
+        body["min_tokens"] = max_tokens
+    if extra:
+        body.update(extra)
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+class StreamParser(object):
+    """Parses the SSE byte stream of one response into ``record``.
+
+    ``feed(data, now)`` takes whatever the socket delivered and the ``perf_counter`` time it arrived; events
+    that arrive together share that time (they did arrive together). Only ``data:`` lines are read: OpenAI-style
+    servers send each event as one ``data:`` line; comments (``:``), ``event:`` and ``id:`` lines are skipped.
+    """
+
+    __slots__ = ("record", "chat", "buf", "done", "saw_usage")
+
+    def __init__(self, record, chat):
+        self.record = record
+        self.chat = chat
+        self.buf = b""
+        self.done = False
+        self.saw_usage = False
+
+    def feed(self, data, now):
+        buf = self.buf + data if self.buf else data
+        if b"\n" not in buf:
+            self.buf = buf
+            return
+        lines = buf.split(b"\n")
+        self.buf = lines.pop()
+        rec = self.record
+        for line in lines:
+            if line[:5] != b"data:":
+                continue
+            payload = line[5:].strip()
+            if not payload:
+                continue
+            rec.events += 1
+            if payload == b"[DONE]":
+                self.done = True
+                continue
+            try:
+                obj = _loads(payload)
+            except ValueError:
+                rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
+                continue
+            if not isinstance(obj, dict):
+                rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
+                continue
+            choices = obj.get("choices")
+            if choices:
+                choice = choices[0]
+                if self.chat:
+                    delta = choice.get("delta") or {}
+                    token = delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning") or delta.get("tool_calls")
+                else:
+                    token = choice.get("text")
+                if token:
+                    if rec.first is None:
+                        rec.first = now
+                    else:
+                        rec.itl.append(now - rec.last)
+                    rec.last = now
+                reason = choice.get("finish_reason")
+                if reason:
+                    rec.finish_reason = reason
+            usage = obj.get("usage")
+            if usage:
+                self.saw_usage = True
+                rec.prompt_tokens = usage.get("prompt_tokens")
+                rec.output_tokens = usage.get("completion_tokens")
+                details = usage.get("prompt_tokens_details")
+                if details:
+                    rec.cached_tokens = details.get("cached_tokens")
+            error = obj.get("error")
+            if error:
+                message = error.get("message") if isinstance(error, dict) else error
+                rec.fail("error_event", str(message)[:300])
+
+    def finish(self):
+        """Checks the whole stream once it ended and marks the record failed when something was missing."""
+        rec = self.record
+        if self.buf.strip():
+            self.feed(b"\n", rec.end if rec.end is not None else time.perf_counter())
+        if rec.error is not None:
+            return
+        if not self.done:
+            rec.fail("stream_cut", "the stream ended after %d events without data: [DONE]" % rec.events)
+        elif rec.first is None:
+            rec.fail("no_tokens", "no event carried a token")
+        elif not self.saw_usage or rec.output_tokens is None:
+            rec.fail("no_usage", "no usage chunk; the server ignored stream_options.include_usage")
+        elif rec.finish_reason is None:
+            rec.fail("no_finish_reason", "no choice carried a finish_reason")
+
+
+class Client(object):
+    """Sends streaming requests over one shared aiohttp session (create it inside the running loop)."""
+
+    def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0):
+        if aiohttp is None:
+            raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
+        self.url = endpoint_url(url, api)
+        self.chat = api == "chat"
+        self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        self.headers.update(headers or {})
+        if api_key:
+            self.headers["Authorization"] = "Bearer %s" % api_key
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 30.0))
+        # limit=0: aiohttp's default of 100 connections would silently cap the concurrency (vLLM does the same);
+        # a 1 MiB read buffer keeps long answers from being read 64 KiB at a time.
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300, enable_cleanup_closed=True),
+            read_bufsize=1 << 20, timeout=self.timeout, headers=self.headers)
+
+    async def close(self):
+        await self.session.close()
+
+    async def send(self, body, record):
+        """POST ``body`` (bytes), stream the answer into ``record``; never raises for request failures."""
+        pc = time.perf_counter
+        parser = StreamParser(record, self.chat)
+        record.start = pc()
+        try:
+            async with self.session.post(self.url, data=body) as resp:
+                record.status = resp.status
+                for name in POD_HEADERS:
+                    pod = resp.headers.get(name)
+                    if pod:
+                        record.pod = pod
+                        break
+                if resp.status >= 300:
+                    text = await resp.text(errors="replace")
+                    record.end = pc()
+                    record.fail("http_status", "HTTP %d: %s" % (resp.status, text[:300].strip()))
+                    return record
+                feed = parser.feed
+                async for data in resp.content.iter_any():
+                    feed(data, pc())
+                record.end = pc()
+        except aiohttp.ServerTimeoutError as exc:
+            record.end = pc()
+            record.fail("timeout", str(exc) or "read timeout")
+            return record
+        except TimeoutError:
+            record.end = pc()
+            record.fail("timeout", "no complete answer within %.1f s" % self.timeout.total)
+            return record
+        except aiohttp.ClientPayloadError as exc:
+            record.end = pc()
+            parser.finish()
+            record.fail("stream_error", str(exc)[:300])
+            return record
+        except (aiohttp.ClientError, OSError) as exc:
+            record.end = pc()
+            if record.first is not None or record.events:
+                parser.finish()  # cut mid-stream: stream_cut unless something else came first
+            record.fail("connection", "%s: %s" % (type(exc).__name__, str(exc)[:300]))
+            return record
+        parser.finish()
+        return record
