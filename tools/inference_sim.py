@@ -66,6 +66,7 @@ DEFAULTS = dict(
 )
 VOCAB = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
          "quebec romeo sierra tango uniform victor whiskey xray yankee zulu").split()
+FINISH_REASONS = {"stop": 0, "length": 0, "abort": 0}  # vLLM exports every reason from the start
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
                 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0)
 E2E_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
@@ -230,7 +231,7 @@ class Simulator(object):
         self.cache = PrefixCache(int(self.options["block_size"]), int(self.options["cache_blocks"]))
         self.stats = dict((m, ModelStats()) for m in self.models)
         self.lateness = array.array("d")
-        self.events = 0
+        self.events_per_second = {}  # int(monotonic second) -> SSE events written in it
         self.slots = None
 
     def configure(self, changes):
@@ -275,7 +276,11 @@ class Simulator(object):
 
         def pct(p):
             return round(values[min(count - 1, int(p / 100.0 * count))] * 1000, 4) if count else 0.0
-        return {"events": count, "lateness_ms": {"p50": pct(50), "p90": pct(90), "p99": pct(99),
+        busy = sorted(self.events_per_second.items())[1:-1]  # whole seconds only
+        return {"events": count, "sse_events": sum(self.events_per_second.values()),
+                "peak_events_per_s": max([n for _, n in busy] or [0]),
+                "mean_events_per_s": round(sum(n for _, n in busy) / len(busy), 1) if busy else 0.0,
+                "lateness_ms": {"p50": pct(50), "p90": pct(90), "p99": pct(99),
                                                  "max": round(values[-1] * 1000, 4) if count else 0.0,
                                                  "mean": round(sum(values) / count * 1000, 4) if count else 0.0},
                 "models": dict((m, {"requests": s.requests, "success": sum(s.success.values()),
@@ -305,7 +310,10 @@ class Simulator(object):
                ["vllm:generation_tokens_total{%s} %d" % (labels[m], s.generation_tokens) for m, s in stats])
         family("vllm:request_success_total", "counter", "Count of successfully processed requests.",
                ['vllm:request_success_total{%s,finished_reason="%s"} %d' % (labels[m], reason, n)
-                for m, s in stats for reason, n in sorted(s.success.items())])
+                for m, s in stats for reason, n in sorted(dict(FINISH_REASONS, **s.success).items())])
+        family("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.",
+               ["vllm:kv_cache_usage_perc{%s} %r" % (labels[m], len(self.cache.blocks) / float(self.cache.capacity))
+                for m in self.models])
         ttft, e2e = [], []
         for m, s in stats:
             ttft.extend(s.ttft.render("vllm:time_to_first_token_seconds", labels[m]))
@@ -447,7 +455,8 @@ class Simulator(object):
         done = asyncio.get_running_loop().create_future()
         last = len(words) - 1
         state = {"i": 0, "when": first_at}
-        lateness = self.lateness
+        lateness, per_second = self.lateness, self.events_per_second
+        extra_events = 1 + (usage is not None)  # the usage chunk and [DONE] go with the last token
 
         def tick():
             if transport.is_closing():
@@ -473,7 +482,11 @@ class Simulator(object):
                     break
                 i += 1
             transport.write(parts[0] if len(parts) == 1 else b"".join(parts))
-            lateness.append(time.monotonic() - state["when"])
+            now = time.monotonic()
+            lateness.append(now - state["when"])
+            second = int(now)
+            per_second[second] = per_second.get(second, 0) + (i - state["i"] + 1) + extra_events * (i == last) + \
+                (state["i"] == 0 and bool(role))
             if i == last:
                 done.set_result("ok")
                 return
