@@ -166,7 +166,7 @@ def test_credentials_hold_no_secret_in_clear(aap):
 
 def test_aap_configure_playbook_loads_the_definitions():
     play = _load(os.path.join(REPO, "playbooks", "aap_configure.yml"))[0]
-    assert play["roles"][0]["role"] == "infra.aap_configuration.dispatch"
+    assert play["tasks"][0]["ansible.builtin.include_role"]["name"] == "infra.aap_configuration.dispatch"
     assert play["pre_tasks"][0]["ansible.builtin.include_vars"]["dir"] == "../aap"
     # no secret default in the playbook either
     assert not [k for k in play["vars"] if re.search(r"token|password|key|kubeconfig", k)]
