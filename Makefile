@@ -96,7 +96,7 @@ integration: setup ## Integration tests against the local cluster (the fixture s
 			$(BIN)/python -m pytest -p no:cacheprovider -m integration $(PYTEST_ARGS) tests/integration; \
 	else echo "no tests/integration"; fi
 
-ee: setup ## Execution environment build context (ansible-builder create, offline)
+ee: setup build ## Execution environment build context (ansible-builder create, offline; includes the collection tarball)
 	@$(GATE) ee ansible-builder create -f execution-environment.yml --context $(ROOT)/.cache/ee
 
 cluster-up: setup tools ## Start the local cluster (tools/cluster.sh up)
