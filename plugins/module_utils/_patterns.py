@@ -26,6 +26,11 @@ from ansible_collections.llmd.xks.plugins.module_utils import _validate as check
 STACKS = ("istio_kserve", "gateway_api_llmd", "kserve_gke_gateway")
 KSERVE_STACKS = ("istio_kserve", "kserve_gke_gateway")
 GKE_GATEWAY_STACKS = ("gateway_api_llmd", "kserve_gke_gateway")
+# Short stack names for object names; every object also carries the full name in STACK_LABEL.
+STACK_SHORT = {"istio_kserve": "istio", "gateway_api_llmd": "llmd", "kserve_gke_gateway": "gke"}
+STACK_LABEL = "llmd.xks/stack"
+RELEASE_LABEL = "llmd.xks/release"
+PATTERN_LABEL = "llmd.xks/pattern"
 MODEL_HEADER = "X-Gateway-Model-Name"
 BBR_LABEL = "inference.networking.k8s.io/bbr-managed"
 INFERENCE_V1 = "inference.networking.k8s.io/v1"
@@ -98,7 +103,10 @@ class PatternPlanner(object):
                               **dict((k, v) for k, v in (inputs.get("scheduler") or {}).items() if v is not None))
         self.gateway = dict(dict(name="inference-gateway", namespace=self.namespace), **dict(
             (k, v) for k, v in (inputs.get("gateway") or {}).items() if v))
-        self.set_name = "llmd-xks-%s" % self.release
+        # the stack is part of the set name, so two stacks of one release can run side by side (migration)
+        self.set_name = "llmd-xks-%s-%s" % (self.release, STACK_SHORT.get(self.stack, "x"))
+        self.extra_gateways = [dict(name=g["name"], namespace=g.get("namespace") or self.namespace)
+                               for g in inputs.get("extra_gateways") or []]
         self.pool_api = INFERENCE_V1 if _served(self.capabilities, INFERENCE_V1) else INFERENCE_V1ALPHA2
 
     # ------------------------------------------------------------------------------------ checks
@@ -290,8 +298,8 @@ class PatternPlanner(object):
                 "plugins": plugins, "schedulingProfiles": [{"name": "default", "plugins": profile_plugins}]}
 
     def _common_labels(self, model=None):
-        labels = {"app.kubernetes.io/part-of": "llmd-xks", "llmd.xks/pattern": str(self.pattern),
-                  "llmd.xks/release": self.release}
+        labels = {"app.kubernetes.io/part-of": "llmd-xks", PATTERN_LABEL: str(self.pattern),
+                  RELEASE_LABEL: self.release, STACK_LABEL: self.stack}
         if model:
             labels["llmd.xks/model"] = model["name"]
         return labels
@@ -309,7 +317,9 @@ class PatternPlanner(object):
                 replicas=self._replicas() if self.pattern != 4 else 1,
                 container=dict(image=self._image(model), args=self._vllm_args(model)),
                 accelerator=self._accelerator(count),
-                router=dict(route={}, gateway_refs=[dict(name=self.gateway["name"], namespace=self.gateway["namespace"])],
+                router=dict(route={}, gateway_refs=[dict(name=self.gateway["name"], namespace=self.gateway["namespace"])]
+                            + [g for g in self.extra_gateways if g != dict(name=self.gateway["name"],
+                                                                               namespace=self.gateway["namespace"])],
                             scheduler=dict(config=self.endpoint_picker_config())),
             )
             if self.kind == "tpu" or self.kind == "gpu":

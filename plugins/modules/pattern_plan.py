@@ -100,6 +100,13 @@ options:
         M(llmd.xks.cluster_capabilities)) and C(istio_version). Without C(api_versions) those checks are skipped.
     type: dict
     default: {}
+  extra_gateways:
+    description:
+      - More Gateways (C(name), C(namespace)) the KServe routes attach to besides O(gateway), so that two gateways
+        serve during a migration between the KServe stacks (M(llmd.xks.migration_plan)).
+    type: list
+    elements: dict
+    default: []
 attributes:
   check_mode:
     description: Runs the same in check mode (it changes nothing).
@@ -169,6 +176,7 @@ def main():
         hf_secret_exists=dict(type="bool", default=False),
         network_policies=dict(type="bool", default=True),
         capabilities=dict(type="dict", default={}),
+        extra_gateways=dict(type="list", elements="dict", default=[]),
     ), supports_check_mode=True)
     result = plan(module.params)
     for warning in result.warnings:
