@@ -148,11 +148,16 @@ class StreamParser(object):
     """Parses the SSE byte stream of one response into ``record``.
 
     ``feed(data, now)`` takes whatever the socket delivered and the ``perf_counter`` time it arrived; events
-    that arrive together share that time (they did arrive together). Only ``data:`` lines are read: OpenAI-style
-    servers send each event as one ``data:`` line; comments (``:``), ``event:`` and ``id:`` lines are skipped.
+    that arrive together share that time (they did arrive together). Only ``data:`` fields are read
+    (comments, ``event:``, ``id:`` and ``retry:`` lines are skipped); CRLF line ends are accepted.
+
+    Hot path: most events are plain token chunks. A chunk in compact JSON (what vLLM and the usual servers
+    send) whose ``finish_reason`` is null, without usage, error, tool calls or reasoning, is classified by two
+    substring tests instead of a JSON decode: keys inside a JSON string are escaped (``\"text\"``), so the
+    quoted-key patterns only match real keys. Anything else is decoded in full.
     """
 
-    __slots__ = ("record", "chat", "buf", "done", "saw_usage")
+    __slots__ = ("record", "chat", "buf", "done", "saw_usage", "token_key")
 
     def __init__(self, record, chat):
         self.record = record
@@ -160,68 +165,90 @@ class StreamParser(object):
         self.buf = b""
         self.done = False
         self.saw_usage = False
+        self.token_key = b'"content":"' if chat else b'"text":"'
 
     def feed(self, data, now):
-        buf = self.buf + data if self.buf else data
-        if b"\n" not in buf:
-            self.buf = buf
-            return
-        lines = buf.split(b"\n")
-        self.buf = lines.pop()
+        if self.buf:
+            data = self.buf + data
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        events = data.split(b"\n\n")
+        self.buf = events.pop()
+        for event in events:
+            if event[:6] == b"data: " and b"\n" not in event:
+                self._event(event[6:], now)
+                continue
+            # the general case: several lines per event; data fields are joined with newlines
+            fields = [line[5:].lstrip(b" ") if line[:5] == b"data:" else None for line in event.split(b"\n")]
+            fields = [f for f in fields if f is not None]
+            if fields:
+                self._event(b"\n".join(fields), now)
+
+    def _event(self, payload, now):
         rec = self.record
-        for line in lines:
-            if line[:5] != b"data:":
-                continue
-            payload = line[5:].strip()
-            if not payload:
-                continue
-            rec.events += 1
-            if payload == b"[DONE]":
-                self.done = True
-                continue
-            try:
-                obj = _loads(payload)
-            except ValueError:
-                rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
-                continue
-            if not isinstance(obj, dict):
-                rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
-                continue
-            choices = obj.get("choices")
-            if choices:
-                choice = choices[0]
-                if self.chat:
-                    delta = choice.get("delta") or {}
-                    token = delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning") or delta.get("tool_calls")
-                else:
-                    token = choice.get("text")
-                if token:
+        rec.events += 1
+        if b'"finish_reason":null' in payload and b'"usage":{' not in payload and b'"error"' not in payload \
+                and b'"tool_calls"' not in payload and b'"reasoning' not in payload:
+            key = self.token_key
+            at = payload.find(key)
+            if at > 0 and payload.find(key, at + 1) < 0:
+                if payload[at + len(key):at + len(key) + 1] != b'"':  # non-empty string: a token
                     if rec.first is None:
                         rec.first = now
                     else:
                         rec.itl.append(now - rec.last)
                     rec.last = now
-                reason = choice.get("finish_reason")
-                if reason:
-                    rec.finish_reason = reason
-            usage = obj.get("usage")
-            if usage:
-                self.saw_usage = True
-                rec.prompt_tokens = usage.get("prompt_tokens")
-                rec.output_tokens = usage.get("completion_tokens")
-                details = usage.get("prompt_tokens_details")
-                if details:
-                    rec.cached_tokens = details.get("cached_tokens")
-            error = obj.get("error")
-            if error:
-                message = error.get("message") if isinstance(error, dict) else error
-                rec.fail("error_event", str(message)[:300])
+                return
+        payload = payload.strip()
+        if payload == b"[DONE]":
+            self.done = True
+            return
+        if not payload:
+            rec.events -= 1
+            return
+        try:
+            obj = _loads(payload)
+        except ValueError:
+            rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
+            return
+        if not isinstance(obj, dict):
+            rec.fail("bad_event", payload[:200].decode("utf-8", "replace"))
+            return
+        choices = obj.get("choices")
+        if choices:
+            choice = choices[0]
+            if self.chat:
+                delta = choice.get("delta") or {}
+                token = delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning") or delta.get("tool_calls")
+            else:
+                token = choice.get("text")
+            if token:
+                if rec.first is None:
+                    rec.first = now
+                else:
+                    rec.itl.append(now - rec.last)
+                rec.last = now
+            reason = choice.get("finish_reason")
+            if reason:
+                rec.finish_reason = reason
+        usage = obj.get("usage")
+        if usage:
+            self.saw_usage = True
+            rec.prompt_tokens = usage.get("prompt_tokens")
+            rec.output_tokens = usage.get("completion_tokens")
+            details = usage.get("prompt_tokens_details")
+            if details:
+                rec.cached_tokens = details.get("cached_tokens")
+        error = obj.get("error")
+        if error:
+            message = error.get("message") if isinstance(error, dict) else error
+            rec.fail("error_event", str(message)[:300])
 
     def finish(self):
         """Checks the whole stream once it ended and marks the record failed when something was missing."""
         rec = self.record
-        if self.buf.strip():
-            self.feed(b"\n", rec.end if rec.end is not None else time.perf_counter())
+        if self.buf.strip():  # a last event without its blank line
+            self.feed(b"\n\n", rec.end if rec.end is not None else time.perf_counter())
         if rec.error is not None:
             return
         if not self.done:

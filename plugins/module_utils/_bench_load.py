@@ -245,8 +245,10 @@ def client_health(st, monitor, cpu_seconds, wall_seconds, lag_threshold_ms):
     reasons = []
     # fewer samples than MIN_LOOP_SAMPLES (half a second) make p99 the single worst wake-up: not a verdict
     if loop["count"] >= MIN_LOOP_SAMPLES and loop["p99"] > lag_threshold_ms:
-        reasons.append("event-loop lag p99 %.1f ms > %.1f ms: timestamps carry that much client delay"
-                       % (loop["p99"], lag_threshold_ms))
+        text = "event-loop lag p99 %.1f ms > %.1f ms: timestamps carry that much client delay" % (loop["p99"], lag_threshold_ms)
+        if cpu is not None and cpu < 0.5:
+            text += " (client CPU only %.0f%%: other processes held the CPU)" % (100 * cpu)
+        reasons.append(text)
     if st.stage["mode"] != "concurrency" and lag["p99"] is not None and lag["p99"] > lag_threshold_ms:
         reasons.append("send lag p99 %.1f ms > %.1f ms: requests left later than the %s schedule"
                        % (lag["p99"], lag_threshold_ms, st.stage["mode"]))

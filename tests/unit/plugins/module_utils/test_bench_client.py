@@ -1,0 +1,193 @@
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The benchmark's SSE parser with a scripted clock, and the client against an in-process SSE server."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import asyncio
+import json
+
+import pytest
+
+from ansible_collections.llmd.xks.plugins.module_utils._bench_client import (
+    Client,
+    Record,
+    StreamParser,
+    build_payload,
+    endpoint_url,
+)
+
+from bench_sse import SSEServer
+
+
+def cmpl(text, finish=None, usage=None, compact=True):
+    obj = {"id": "cmpl-1", "object": "text_completion", "choices": [{"index": 0, "text": text, "logprobs": None,
+                                                                     "finish_reason": finish}]}
+    if usage is not None:
+        obj["usage"] = usage
+    sep = (",", ":") if compact else (", ", ": ")
+    return b"data: " + json.dumps(obj, separators=sep).encode() + b"\n\n"
+
+
+def chat(delta, finish=None):
+    return b"data: " + json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]},
+                                  separators=(",", ":")).encode() + b"\n\n"
+
+
+USAGE = b'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}\n\n'
+DONE = b"data: [DONE]\n\n"
+
+
+def run_stream(events, chat_api=False, start=0.0):
+    """Feeds (time, bytes) pairs with a scripted clock; returns the finished record."""
+    rec = Record()
+    rec.start = start
+    parser = StreamParser(rec, chat_api)
+    for now, data in events:
+        parser.feed(data, now)
+    rec.end = events[-1][0] if events else start
+    parser.finish()
+    return rec
+
+
+def test_endpoint_url():
+    assert endpoint_url("http://h:8000", "completions") == "http://h:8000/v1/completions"
+    assert endpoint_url("http://h:8000/", "chat") == "http://h:8000/v1/chat/completions"
+    assert endpoint_url("http://h/ns/svc/v1/completions", "completions") == "http://h/ns/svc/v1/completions"
+    assert endpoint_url("http://h/ns/svc/v1/completions", "chat") == "http://h/ns/svc/v1/chat/completions"
+    assert endpoint_url("http://h/v1", "completions") == "http://h/v1/completions"
+
+
+def test_payload_asks_for_usage_and_exact_length():
+    body = json.loads(build_payload("completions", "m", "hi", 12, ignore_eos=True, extra={"temperature": 0}))
+    assert body == {"model": "m", "prompt": "hi", "max_tokens": 12, "stream": True, "stream_options": {"include_usage": True},
+                    "ignore_eos": True, "min_tokens": 12, "temperature": 0}
+    body = json.loads(build_payload("chat", "m", "hi", 5, ignore_eos=False))
+    assert body["messages"] == [{"role": "user", "content": "hi"}] and "ignore_eos" not in body and "min_tokens" not in body
+
+
+def test_completion_stream_timings_follow_vllm():
+    # an empty chunk first (must not be the first token), three tokens, usage only in the last chunk
+    rec = run_stream([(0.010, cmpl("")), (0.050, cmpl(" a")), (0.070, cmpl(" b")), (0.100, cmpl(" c", "length")),
+                      (0.101, USAGE + DONE)])
+    assert rec.success, rec.error_detail
+    assert rec.ttft == pytest.approx(0.050)
+    assert rec.itl == pytest.approx([0.020, 0.030])
+    assert rec.e2el == pytest.approx(0.100)  # the usage chunk and [DONE] do not extend it
+    assert rec.e2el - rec.ttft == pytest.approx(sum(rec.itl))
+    assert rec.tpot == pytest.approx((0.100 - 0.050) / (3 - 1))
+    assert (rec.prompt_tokens, rec.output_tokens, rec.cached_tokens) == (7, 3, 4)
+    assert rec.finish_reason == "length"
+
+
+def test_chat_role_only_first_chunk_is_not_the_first_token():
+    rec = run_stream([(0.005, chat({"role": "assistant", "content": ""})), (0.040, chat({"content": "Hi"})),
+                      (0.060, chat({"content": ""})), (0.080, chat({"content": "!"}, "stop")), (0.081, USAGE + DONE)], chat_api=True)
+    assert rec.success
+    assert rec.ttft == pytest.approx(0.040)
+    assert rec.itl == pytest.approx([0.040])  # the empty chunk at 0.060 is no gap
+    assert rec.e2el == pytest.approx(0.080)
+
+
+def test_chat_reasoning_counts_as_token():
+    rec = run_stream([(0.030, chat({"reasoning_content": "hmm"})), (0.050, chat({"content": "ok"}, "stop")),
+                      (0.051, USAGE + DONE)], chat_api=True)
+    assert rec.ttft == pytest.approx(0.030) and rec.success
+
+
+def test_one_output_token_has_no_tpot():
+    usage = b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n'
+    rec = run_stream([(0.030, cmpl(" x", "length")), (0.031, usage + DONE)])
+    assert rec.success and rec.tpot is None and rec.itl == [] and rec.ttft == rec.e2el == pytest.approx(0.030)
+
+
+def test_events_split_across_reads_and_crlf_and_multiline():
+    data = (cmpl(" a") + cmpl(" b", "length")).replace(b"\n", b"\r\n") + USAGE + DONE
+    events = [(0.01 * (i + 1), data[i * 7:(i + 1) * 7]) for i in range((len(data) + 6) // 7)]
+    rec = run_stream(events)
+    assert rec.success and rec.output_tokens == 3 and len(rec.itl) == 1
+    # an event with an event: line and a data field split over two data: lines
+    multi = b'event: message\ndata: {"choices":[{"index":0,"text":" z",\ndata: "finish_reason":"length"}]}\n\n'
+    rec = run_stream([(0.02, multi), (0.03, USAGE + DONE)])
+    assert rec.success and rec.ttft == pytest.approx(0.02)
+
+
+def test_fast_path_and_full_decode_agree():
+    def events(compact):
+        return [(0.01, cmpl("", compact=compact)), (0.02, cmpl(" a", compact=compact)),
+                (0.03, cmpl(' "text":"x', compact=compact)), (0.05, cmpl(" c", "length", compact=compact)),
+                (0.06, USAGE + DONE)]
+    fast, slow = run_stream(events(True)), run_stream(events(False))
+    assert fast.success and slow.success
+    assert (fast.first, fast.last, fast.itl, fast.events) == (slow.first, slow.last, slow.itl, slow.events)
+
+
+@pytest.mark.parametrize("events, reason", [
+    ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, USAGE)], "stream_cut"),
+    ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, DONE)], "no_usage"),
+    ([(0.02, cmpl(" a")), (0.03, cmpl(" b")), (0.04, USAGE + DONE)], "no_finish_reason"),
+    ([(0.02, cmpl("")), (0.04, USAGE + DONE)], "no_tokens"),
+    ([(0.02, cmpl(" a")), (0.03, b'data: {"error":{"message":"boom"}}\n\n'), (0.04, DONE)], "error_event"),
+    ([(0.02, b"data: {not json\n\n"), (0.04, DONE)], "bad_event"),
+])
+def test_incomplete_streams_are_failures(events, reason):
+    rec = run_stream(events)
+    assert not rec.success and rec.error == reason, (rec.error, rec.error_detail)
+
+
+# ------------------------------------------------------------------------- against a real (in-process) server
+
+@pytest.fixture(scope="module")
+def server():
+    srv = SSEServer().start()
+    yield srv
+    srv.stop()
+
+
+def send(server, mode, api="completions", max_tokens=4, timeout=5.0, url=None):
+    server.mode = mode
+
+    async def go():
+        client = Client(url or server.url, api, api_key="k", headers={"X-Test": "1"}, timeout=timeout)
+        try:
+            rec = Record()
+            return await client.send(build_payload(api, "m", "a b c", max_tokens), rec)
+        finally:
+            await client.close()
+    return asyncio.run(go())
+
+
+def test_client_success(server):
+    rec = send(server, "ok", max_tokens=5)
+    assert rec.success, rec.error_detail
+    assert rec.status == 200 and rec.output_tokens == 5 and len(rec.itl) == 4 and rec.pod.startswith("pod-")
+    assert rec.ttft >= 0.02 and rec.tpot >= 0.002
+    assert server.bodies[-1]["stream_options"] == {"include_usage": True}
+
+
+def test_client_chat_early_role_chunk(server):
+    rec = send(server, "early_role", api="chat", max_tokens=3)
+    assert rec.success and rec.ttft >= 0.05  # the role chunk came at ~0 ms; the first token after 50 ms
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("http500", "http_status"), ("drop", "stream_cut"), ("no_usage", "no_usage"), ("error_event", "error_event"),
+    ("no_done", "stream_cut"),
+])
+def test_client_failures(server, mode, reason):
+    rec = send(server, mode)
+    assert not rec.success and rec.error == reason, (rec.error, rec.error_detail)
+    if mode == "http500":
+        assert rec.status == 500 and "injected failure" in rec.error_detail
+
+
+def test_client_timeout(server):
+    rec = send(server, "slow", timeout=0.3)
+    assert rec.error == "timeout" and 0.25 < rec.end - rec.start < 2.0
+
+
+def test_client_connection_refused(server):
+    rec = send(server, "ok", url="http://127.0.0.1:9")
+    assert rec.error == "connection"
