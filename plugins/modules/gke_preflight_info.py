@@ -32,7 +32,9 @@ extends_documentation_fragment:
   - google.cloud.gcp
 options:
   region:
-    description: Region of the cluster and subnetworks; default from O(location).
+    description:
+      - Region of the cluster and subnetworks; default from O(location).
+      - Without both, the regional rows (proxy-only subnetwork, quota) are warnings asking for them.
     type: str
   location:
     description: Zone (or region) of the cluster.
@@ -53,7 +55,7 @@ options:
     description: Regional quota needed, metric -> amount (e.g. the C(quota) of M(llmd.xks.gke_plan)).
     type: dict
     default: {}
-  checks:
+  only:
     description: Only these row ids; default all.
     type: list
     elements: str
@@ -83,8 +85,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-rows:
-  description: One dict per check, C(id), C(check), C(status) (V(pass), V(warn), V(fail)), C(detail), C(fix), C(failure).
+checks:
+  description:
+    - One dict per check, C(id), C(check), C(status) (V(pass), V(warn), V(fail)), C(detail), C(fix), C(failure);
+      the same shape as the rows of M(llmd.xks.preflight_checks), so both merge into one table.
   returned: always
   type: list
   elements: dict
@@ -95,6 +99,11 @@ rows:
       detail: no ACTIVE REGIONAL_MANAGED_PROXY subnetwork in network default
       fix: gcloud compute networks subnets create europe-west4-proxy-only --purpose=REGIONAL_MANAGED_PROXY ...
       failure: seed §6.13
+rows:
+  description: The same list as RV(checks).
+  returned: always
+  type: list
+  elements: dict
 proxy_only_subnet:
   description: Name of the region's active proxy-only subnetwork, or V(null).
   returned: always
@@ -138,8 +147,8 @@ class Preflight(object):
         self.p = params
         self.client = client
         self.project = params["project"]
-        self.region = params["region"] or (region_of(params["location"]) if params["location"] and
-                                           params["location"].count("-") == 2 else params["location"])
+        location = params["location"] or ""
+        self.region = params["region"] or (region_of(location) if location.count("-") == 2 else location)
         self.proxy_only_subnet = None
         self.cluster = None
 
@@ -301,31 +310,35 @@ def main():
         network=dict(type="str", default="default"),
         required_apis=dict(type="list", elements="str", default=[]),
         quota=dict(type="dict", default={}),
-        checks=dict(type="list", elements="str", default=[]),
+        only=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=AUTH_MUTUALLY_EXCLUSIVE)
     p = module.params
     errors = []
     if not p["project"]:
         errors.append("project: set the GCP project (or GCP_PROJECT)")
-    if not (p["region"] or p["location"]):
-        errors.append("region/location: give the cluster's zone (location) or the region")
     if p["cluster_name"] and not p["location"]:
         errors.append("location: needed with cluster_name (the cluster's zone or region)")
     if errors:
         module.fail_json(msg="Invalid arguments, nothing was sent to GCP: " + "; ".join(errors), errors=errors)
     client = connect(module)
     pre = Preflight(p, client)
-    wanted = set(p["checks"])
+    wanted = set(p["only"])
     rows = []
     steps = [("gcp_iam", pre.iam), ("gcp_apis", pre.apis), ("gcp_proxy_only_subnet", pre.proxy_subnet), ("gcp_quota", pre.quota)]
     for id_, step in steps:
-        if not wanted or id_ in wanted:
-            rows.append(step())
+        if wanted and id_ not in wanted:
+            continue
+        if id_ in ("gcp_proxy_only_subnet", "gcp_quota") and not pre.region:
+            rows.append(row(id_, id_.replace("_", " "), "warn", "no region or location given: not checked",
+                            "pass location (the cluster's zone) or region, e.g. preflight_gcp_args: {location: europe-west4-a, "
+                            "cluster_name: llmd-tpu}", "seed §6.13" if id_ == "gcp_proxy_only_subnet" else "seed §6.6"))
+            continue
+        rows.append(step())
     if p["cluster_name"] and (not wanted or wanted & {"gke_cluster", "gke_gateway_api", "gke_network_policy",
                                                       "gke_workload_identity", "gke_cpu_pool"}):
         rows.extend(r for r in pre.cluster_rows() if not wanted or r["id"] in wanted or r["id"] == "gke_cluster")
-    module.exit_json(changed=False, rows=rows, proxy_only_subnet=pre.proxy_only_subnet,
+    module.exit_json(changed=False, checks=rows, rows=rows, proxy_only_subnet=pre.proxy_only_subnet,
                      cluster_exists=(pre.cluster is not None) if p["cluster_name"] else None, api_requests=client.requests)
 
 

@@ -151,7 +151,8 @@ def test_preflight_rows_all_pass(gcp, run_module):
     gcp("preflight_ok.json")
     result = run_module(gke_preflight_info, dict(AUTH, location="europe-west4-a", cluster_name="llmd-tpu",
                                                  required_apis=["tpu.googleapis.com"]))
-    rows = result["rows"]
+    rows = result["checks"]
+    assert result["rows"] == rows
     assert [r["id"] for r in rows] == ["gcp_iam", "gcp_apis", "gcp_proxy_only_subnet", "gcp_quota", "gke_cluster",
                                        "gke_gateway_api", "gke_network_policy", "gke_workload_identity", "gke_cpu_pool"]
     assert all(set(r) == {"id", "check", "status", "detail", "fix", "failure"} for r in rows)
@@ -171,6 +172,13 @@ def test_preflight_rows_detect_the_seed_failures(gcp, run_module):
     assert rows["gke_gateway_api"]["status"] == "fail" and "HttpLoadBalancing" in rows["gke_gateway_api"]["fix"]
     assert rows["gke_network_policy"]["status"] == "warn" and rows["gke_workload_identity"]["status"] == "warn"
     assert rows["gke_cpu_pool"]["status"] == "fail" and rows["gke_cpu_pool"]["failure"] == "seed §6.5"
+
+
+def test_preflight_with_project_only_warns_for_the_regional_rows(gcp, run_module):
+    transport = gcp("preflight_ok.json")
+    result = run_module(gke_preflight_info, dict(AUTH, only=["gcp_proxy_only_subnet", "gcp_quota"]))
+    assert [(r["id"], r["status"]) for r in result["checks"]] == [("gcp_proxy_only_subnet", "warn"), ("gcp_quota", "warn")]
+    assert "location" in result["checks"][0]["fix"] and transport.calls == []
 
 
 def test_teardown_check_mode_lists_only_ours(gcp, run_module):
