@@ -309,8 +309,8 @@ class Evaluator(object):
         check = "Istio version vs InferencePool API"
         if not version:
             self.add("istio-inference-pool", check, "fail", "no Istio found (no sail Istio resource, no istiod Deployment)",
-                     "install OSSM 3.2+ / sail-operator and an Istio >= %d.%d (playbooks/platform.yml --tags ossm; on "
-                     "OpenShift from OLM)" % ISTIO_MIN_FOR_V1_POOL, "seed §6.25")
+                     "install Istio >= %d.%d: playbooks/platform.yml --tags ossm (sail-operator), on OpenShift OSSM 3 "
+                     "from OLM" % ISTIO_MIN_FOR_V1_POOL, "seed §6.25")
             return
         istio = version_tuple(version)[:2]
         v1 = _has(self.snap, INFERENCE_V1, "inferencepools")
@@ -324,7 +324,7 @@ class Evaluator(object):
         else:
             self.add("istio-inference-pool", check, "fail", "Istio %s (%s) is older than %s and cannot route to %s" % (
                 version, source, minimum, INFERENCE_V1),
-                "upgrade to Istio >= %s (OSSM >= 3.2, ossm_istio_version), or pin KServe and the pools to %s" % (
+                "upgrade to Istio >= %s (ossm_istio_version), or pin KServe and the pools to %s" % (
                     minimum, INFERENCE_V1ALPHA2), "seed §6.25")
         if env is not None:
             enabled = str(env.get("ENABLE_GATEWAY_API_INFERENCE_EXTENSION", "")).lower() == "true"

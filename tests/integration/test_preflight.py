@@ -7,6 +7,7 @@ Every change is undone in ``finally`` (the cluster is shared by the whole sessio
 
 import contextlib
 import copy
+import os
 import re
 import time
 
@@ -17,6 +18,7 @@ from kubernetes.client.rest import ApiException
 from playbook import run_playbook
 
 pytestmark = pytest.mark.integration
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
 ROW = re.compile(r"^\s*(PASS|WARN|FAIL)\s+\| (\S+)\s+\| (.*?)\s+\| (.*?)\s+\| (seed .*)$")
 ISTIO = ("sailoperator.io", "v1", "istios")
@@ -265,3 +267,27 @@ def test_gke_gateway_stack_checks(cluster, namespace):
                               llmd_xks_gke_gatewayclass="gke-l7-rilb", llmd_xks_hf_token="set")
     found = statuses(rows)
     assert (found["kserve-route-timeouts"], found["kserve-presets"], found["hf-token-secret"]) == ("pass", "pass", "fail")
+
+
+def test_gcp_rows_join_the_table(cluster, monkeypatch):
+    """With llmd_xks_project set, llmd.xks.gke_preflight_info's rows (answered from recordings: the caller lacks
+    container.clusterRoles.create, the region has no proxy-only subnetwork) are part of the one table."""
+    monkeypatch.setenv("LLMD_XKS_GCP_REPLAY", os.path.join(FIXTURES, "gcp", "preflight"))
+    run, rows = preflight(cluster, llmd_xks_project="my-gcp-project", llmd_xks_region="europe-west4",
+                          llmd_xks_zone="europe-west4-a",
+                          preflight_gcp_args={"only": ["gcp_iam", "gcp_apis", "gcp_proxy_only_subnet"]})
+    found = statuses(rows)
+    assert (found["gcp_iam"], found["gcp_apis"], found["gcp_proxy_only_subnet"]) == ("fail", "pass", "fail"), rows
+    assert "container.clusterRoles.create" in rows["gcp_iam"][1]
+    assert found["gatewayclass"] == "pass" and run.rc != 0
+    assert "Preflight failed: " in run.output and "gcp_iam" in run.output.split("Preflight failed: ")[1].splitlines()[0]
+
+
+def test_openshift_inventory_skips_the_gke_checks(cluster):
+    run = run_playbook(cluster.kubeconfig, "preflight.yml", inventory="openshift-example",
+                       extra_vars={"llmd_xks_stack": "kserve_gke_gateway", "preflight_fail_on_error": False})
+    assert run.rc == 0, run
+    assert "(platform openshift)" in run.output
+    ids = set(match.group(2) for match in map(ROW.match, run.output.splitlines()) if match)
+    assert "gatewayclass" in ids and "gatewayclass-regional" not in ids
+    assert not [i for i in ids if i.startswith(("gcp", "gke"))]

@@ -103,6 +103,9 @@ def test_references_resolve(aap):
             assert set(node.get("success_nodes") or []) <= ids
         chain = [n["unified_job_template"] for n in nodes]
         assert chain[:2] == ["llmd-xks preflight", "llmd-xks platform"] and "pattern" in chain[2]
+        assert chain[3:] == ["llmd-xks benchmark"]
+        # one path: every node but the last leads to the next
+        assert [n["success_nodes"] for n in nodes] == [[m["identifier"]] for m in nodes[1:]] + [[]]
 
 
 def _consumed_variables():
