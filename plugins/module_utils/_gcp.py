@@ -35,6 +35,8 @@ SERVICEUSAGE = "https://serviceusage.googleapis.com/v1"
 STOCKOUT_PATTERNS = re.compile(
     r"ZONE_RESOURCE_POOL_EXHAUSTED|STOCKOUT|does not have enough resources|Insufficient capacity|"
     r"no more capacity|out of capacity|no more resources", re.I)
+# GKE refuses a change while another operation runs on the cluster; it is worth waiting for, not an error.
+BUSY_PATTERNS = re.compile(r"incompatible operation|operation .* is (already )?in progress|is currently (upgrading|updating|creating)", re.I)
 QUOTA_PATTERNS = re.compile(r"QUOTA_EXCEEDED|Quota .* exceeded|quota exceeded", re.I)
 
 
@@ -246,6 +248,8 @@ class GcpClient(object):
     """JSON over a transport, with retries on 429/5xx and operation polling."""
 
     RETRY_STATUS = (429, 500, 502, 503, 504)
+    BUSY_WAIT = 30
+    BUSY_RETRIES = 20
 
     def __init__(self, transport, retries=5, backoff=1.0, sleep=time.sleep, clock=time.time):
         self.transport = transport
@@ -256,6 +260,16 @@ class GcpClient(object):
         self.requests = 0
 
     def request(self, method, url, params=None, body=None):
+        for attempt in range(self.BUSY_RETRIES + 1):
+            try:
+                return self._request(method, url, params, body)
+            except GcpError as exc:
+                if method == "GET" or exc.status not in (400, 409) or not BUSY_PATTERNS.search(exc.message or "") \
+                        or attempt == self.BUSY_RETRIES:
+                    raise
+                self.sleep(self.BUSY_WAIT)
+
+    def _request(self, method, url, params, body):
         delay = self.backoff
         for attempt in range(self.retries + 1):
             self.requests += 1

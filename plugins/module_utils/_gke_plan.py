@@ -125,8 +125,10 @@ def _node_pool(pool, profile, cluster_name, defaults):
                      gcp_args=dict(name=pool["name"], initial_node_count=count,
                                    config=dict(machine_type=profile["machine_type"], disk_size_gb=disk, labels=labels,
                                                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
-                                               shielded_instance_config=dict(enable_secure_boot=True, enable_integrity_monitoring=True),
-                                               workload_meta_config=dict(mode="GKE_METADATA")),
+                                               # no workload_meta_config: google.cloud 1.10.2 sends it as
+                                               # "workloadMetaConfig", a field the API does not know; with workload
+                                               # identity on the cluster new pools get GKE_METADATA anyway.
+                                               shielded_instance_config=dict(enable_secure_boot=True, enable_integrity_monitoring=True)),
                                    autoscaling=dict(enabled=True, min_node_count=minimum, max_node_count=maximum),
                                    management=dict(auto_upgrade=True, auto_repair=True)))
         entry["quota"] = _cpu_quota(profile, count)
@@ -246,12 +248,12 @@ def build_plan(accelerators, node_pools, project, zones, cluster_name, network="
         initial_node_count=1,
         node_config=dict(machine_type=accelerators[cpu[0]["profile"]]["machine_type"], disk_size_gb=disk_size_gb, labels=labels,
                          oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"]),
-        network=network_link, resource_labels=labels,
+        network=network, resource_labels=labels,  # GKE takes the names of the network and subnetwork
         addons_config=dict(http_load_balancing=dict(disabled=False), horizontal_pod_autoscaling=dict(disabled=False)),
         release_channel=dict(channel=release_channel), shielded_nodes=dict(enabled=True),
     )
     if subnet["create"] or subnet.get("name"):
-        cluster_args["subnetwork"] = "projects/%s/regions/%s/subnetworks/%s" % (project, region, subnet["name"])
+        cluster_args["subnetwork"] = subnet["name"]
     cluster_args["ip_allocation_policy"] = dict(use_ip_aliases=True, cluster_secondary_range_name="pods",
                                                 services_secondary_range_name="services") if subnet["create"] \
         else dict(use_ip_aliases=True)

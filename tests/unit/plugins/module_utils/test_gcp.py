@@ -44,6 +44,20 @@ def test_retries_give_up_with_the_error():
     assert caught.value.status == 503 and caught.value.reason == "UNAVAILABLE" and client.requests == 3
 
 
+def test_a_busy_cluster_is_waited_for():
+    busy = {"error": {"code": 400, "status": "FAILED_PRECONDITION",
+                      "message": "Cluster is running incompatible operation operation-1700000000000-abc."}}
+    transport = _gcp.ReplayTransport([{"method": "PUT", "url": "c", "status": 400, "body": busy},
+                                      {"method": "PUT", "url": "c", "body": {"name": "op", "status": "DONE"}}])
+    sleeps = []
+    assert _gcp.GcpClient(transport, sleep=sleeps.append).request("PUT", "c", body={})["status"] == "DONE"
+    assert sleeps == [30]
+    invalid = {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "Could not find TPU topology 2x2x1"}}
+    transport = _gcp.ReplayTransport([{"method": "PUT", "url": "c", "status": 400, "body": invalid}])
+    with pytest.raises(_gcp.GcpError, match="Could not find TPU topology"):
+        _gcp.GcpClient(transport, sleep=sleeps.append).request("PUT", "c", body={})
+
+
 def test_operation_error_and_timeout():
     stockout = {"status": "DONE", "name": "op", "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no"}]}}
     client = _gcp.GcpClient(_gcp.ReplayTransport([]), sleep=lambda s: None)

@@ -77,7 +77,7 @@ def test_cluster_and_cpu_pool():
 def test_calico_dataplane_and_existing_subnet():
     result = plan([CPU], dataplane="calico", subnet={"create": False, "name": "shared"}, proxy_subnet={"create": False})
     assert result["cluster"]["network_policy"] == {"enabled": True, "provider": "CALICO"}
-    assert result["cluster"]["subnetwork"].endswith("/subnetworks/shared") and result["subnets"] == []
+    assert result["cluster"]["subnetwork"] == "shared" and result["cluster"]["network"] == "default" and result["subnets"] == []
 
 
 @pytest.mark.parametrize("pools, field", [
