@@ -226,24 +226,6 @@ def credentials(params):
     return oauth2.Credentials(params["access_token"], scopes=scopes)
 
 
-def caller_identity(params):
-    """The e-mail of the identity the credentials act as, when it can be known without a request."""
-    if params.get("service_account_contents"):
-        contents = params["service_account_contents"]
-        try:
-            info = json.loads(contents) if isinstance(contents, str) else contents
-            return info.get("client_email")
-        except ValueError:
-            return None
-    if params.get("service_account_file"):
-        try:
-            with open(os.path.expanduser(params["service_account_file"])) as handle:
-                return json.load(handle).get("client_email")
-        except (OSError, ValueError):
-            return None
-    return params.get("service_account_email")
-
-
 class GcpClient(object):
     """JSON over a transport, with retries on 429/5xx and operation polling."""
 
@@ -371,7 +353,3 @@ def connect(module):
 def region_of(zone):
     return zone.rsplit("-", 1)[0]
 
-
-def permission_message(exc, role_hint):
-    return ("Permission denied (%s). The caller needs %s: gcloud projects add-iam-policy-binding PROJECT "
-            "--member=<user:|serviceAccount:>EMAIL --role=%s" % (exc.message, role_hint, role_hint.split()[0]))

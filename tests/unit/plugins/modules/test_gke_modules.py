@@ -72,6 +72,23 @@ def test_stockout_moves_to_the_next_zone(gcp, run_module):
     assert transport.unused() == []
 
 
+def test_integrated_gpu_machine_types_get_no_guest_accelerators(gcp, run_module):
+    transport = gcp("region_us-central1.json")
+    base = "https://compute.googleapis.com/compute/v1/projects/my-project/zones/us-central1-a"
+    op = {"name": "op-h", "status": "DONE", "selfLink": base + "/operations/op-h"}
+    transport.interactions.extend(dict(i, used=False) for i in [
+        {"method": "GET", "url": base + "/machineTypes/a2-highgpu-1g", "body": {"name": "a2-highgpu-1g"}},
+        {"method": "GET", "url": base + "/acceleratorTypes/nvidia-tesla-a100", "body": {"name": "nvidia-tesla-a100"}},
+        {"method": "POST", "url": base + "/instances", "body": op},
+        {"method": "DELETE", "url": base + "/instances/llmd-xks-probe-a100-1700000000", "body": op},
+    ])
+    pool = pools({"name": "a100", "profile": "nvidia-a100-40gb", "count": 1})
+    result = run_module(gke_capacity_probe, dict(AUTH, zones=["us-central1-a"], node_pools=pool, check_quota=False))
+    assert result["zone"] == "us-central1-a"
+    body = [c for c in transport.calls if c[0] == "POST"][0][3]
+    assert body["machineType"].endswith("/a2-highgpu-1g") and "guestAccelerators" not in body
+
+
 def test_check_mode_creates_no_probe(gcp, run_module):
     transport = gcp("region_us-central1.json", "zones_t4.json")
     result = run_module(gke_capacity_probe, dict(AUTH, zones=ZONES, node_pools=pools(T4)), check_mode=True)
