@@ -352,4 +352,3 @@ def connect(module):
 
 def region_of(zone):
     return zone.rsplit("-", 1)[0]
-
