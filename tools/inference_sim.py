@@ -398,8 +398,8 @@ class Simulator(object):
             else:
                 await asyncio.sleep(max(0.0, start + ttft + sum(gaps) - time.monotonic()))
                 result = self._full_response(chat, rid, model, words, finish, usage)
-            if result is None:  # stream cut on purpose
-                stats.failures["injected_drop"] = stats.failures.get("injected_drop", 0) + 1
+            if not isinstance(result, web.StreamResponse):  # cut on purpose, or the client went away
+                stats.failures[result] = stats.failures.get(result, 0) + 1
                 return web.Response(status=499)  # never sent: the connection is closed
             stats.generation_tokens += out_len
             stats.success[finish] = stats.success.get(finish, 0) + 1
@@ -461,7 +461,7 @@ class Simulator(object):
         def tick():
             if transport.is_closing():
                 if not done.done():
-                    done.set_result("closed")
+                    done.set_result("client_disconnected")
                 return
             parts = []
             i = state["i"]
@@ -470,7 +470,7 @@ class Simulator(object):
                     if parts:
                         transport.write(b"".join(parts))
                     transport.close()  # flushes what was written, then closes: no terminating chunk, no [DONE]
-                    done.set_result("cut")
+                    done.set_result("injected_drop")
                     return
                 payload = head + words[i].encode() + (last_tail if i == last else tail)
                 if i == 0 and role:
@@ -497,7 +497,7 @@ class Simulator(object):
         self.timers.call_at(first_at, tick)
         outcome = await done
         if outcome != "ok":
-            return None
+            return outcome
         await response.write_eof()
         return response
 

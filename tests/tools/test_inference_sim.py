@@ -63,7 +63,7 @@ def test_chat_stream_role_chunk_usage_and_done():
             assert resp.headers["Content-Type"].startswith("text/event-stream")
             return start, await read_events(resp)
     start, events = run_with_sim(scenario, ttft_ms=40, itl_ms=15)
-    payloads = [p for _, p in events]
+    payloads = [p for dummy, p in events]
     assert payloads[-1] == "[DONE]"
     chunks = [json.loads(p) for p in payloads[:-1]]
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -76,7 +76,7 @@ def test_chat_stream_role_chunk_usage_and_done():
     # the role chunk arrives with the first token (vLLM writes both in one step); then one token per ITL
     # client-side times carry this process's own scheduling delays (client and server share the loop):
     # only check that nothing comes early and the whole stream takes about TTFT + 4 x ITL
-    times = [t for t, _ in events]
+    times = [t for t, dummy in events]
     assert times[0] - start >= 0.040
     assert 0.040 + 4 * 0.015 <= times[5] - start < 0.040 + 4 * 0.015 + 0.060
 
@@ -92,7 +92,7 @@ def test_completion_stream_without_usage_and_non_streaming():
             models = await resp.json()
         return events, full, models
     events, full, models = run_with_sim(scenario, ttft_ms=5, itl_ms=1)
-    payloads = [p for _, p in events]
+    payloads = [p for dummy, p in events]
     assert payloads[-1] == "[DONE]" and len(payloads) == 4  # 3 tokens, no usage chunk without include_usage
     texts = "".join(json.loads(p)["choices"][0]["text"] for p in payloads[:-1])
     assert full["choices"][0]["text"] == texts  # same prompt, same words
@@ -155,7 +155,7 @@ def test_prefix_cache_lru_evicts():
 def test_fault_injection_500_and_cut_streams():
     async def scenario(session, url, sim):
         outcomes = []
-        for _ in range(30):
+        for dummy in range(30):
             body = {"model": "sim-a", "prompt": "p", "max_tokens": 8, "stream": True}
             async with session.post(url + "/v1/completions", json=body) as resp:
                 if resp.status != 200:
@@ -187,7 +187,7 @@ def test_max_concurrency_answers_429_and_runtime_config():
             async with session.post(url + "/v1/completions", json={"prompt": "p", "max_tokens": 3}) as resp:
                 await resp.read()
                 return resp.status
-        statuses = await asyncio.gather(*[one() for _ in range(5)])
+        statuses = await asyncio.gather(*[one() for dummy in range(5)])
         async with session.post(url + "/sim/reset") as resp:
             assert resp.status == 200
         return statuses, sim.timing_stats()
