@@ -264,10 +264,14 @@ class StreamParser(object):
 class Client(object):
     """Sends streaming requests over one shared aiohttp session (create it inside the running loop)."""
 
-    def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0):
+    def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0, model_urls=None,
+                 model_header=None):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
         self.url = endpoint_url(url, api)
+        # per-model endpoints (KServe serves each model under its own path) and the header a gateway routes on
+        self.model_urls = dict((m, endpoint_url(u, api)) for m, u in (model_urls or {}).items())
+        self.model_header = model_header
         self.chat = api == "chat"
         self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         self.headers.update(headers or {})
@@ -287,9 +291,11 @@ class Client(object):
         """POST ``body`` (bytes), stream the answer into ``record``; never raises for request failures."""
         pc = time.perf_counter
         parser = StreamParser(record, self.chat)
+        url = self.model_urls.get(record.model, self.url) if self.model_urls else self.url
+        headers = {self.model_header: record.model} if self.model_header and record.model else None
         record.start = pc()
         try:
-            async with self.session.post(self.url, data=body) as resp:
+            async with self.session.post(url, data=body, headers=headers) as resp:
                 record.status = resp.status
                 for name in POD_HEADERS:
                     pod = resp.headers.get(name)

@@ -27,7 +27,7 @@ from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WO
 DEFAULT_DURATION = 60.0
 
 DEFAULTS = dict(
-    url=None, api="completions", model=None, models=None, api_key=None, headers=None, timeout=600.0,
+    url=None, api="completions", model=None, models=None, model_header=None, api_key=None, headers=None, timeout=600.0,
     profile=dict(type="concurrency", concurrency=1, rate=None, levels=None, sweep_type="concurrency",
                  duration=None, requests=None, warmup=0.0, warmup_requests=0, max_concurrency=None,
                  start_rate=1.0, max_rate=1000.0, max_steps=8, tolerance=0.1, arrival="poisson"),
@@ -62,7 +62,13 @@ def normalize(spec):
 
 def models_of(spec):
     if spec.get("models"):
-        return [dict(name=m["name"], weight=m.get("weight") if m.get("weight") is not None else 1.0) for m in spec["models"]]
+        out = []
+        for m in spec["models"]:
+            entry = dict(name=m["name"], weight=m.get("weight") if m.get("weight") is not None else 1.0)
+            if m.get("url"):
+                entry["url"] = m["url"]
+            out.append(entry)
+        return out
     if spec.get("model"):
         return [dict(name=spec["model"], weight=1.0)]
     return []
@@ -85,6 +91,8 @@ def validate(spec):
             errors.append("models[%d].name: every model of the mix needs its served name" % i)
         if m.get("weight") is not None and m["weight"] <= 0:
             errors.append("models[%d].weight: must be > 0" % i)
+        if m.get("url") and not str(m["url"]).startswith(("http://", "https://")):
+            errors.append("models[%d].url: give the model's endpoint as http(s)://host[:port][/prefix]" % i)
     if spec["timeout"] is None or spec["timeout"] <= 0:
         errors.append("timeout: must be > 0 seconds")
     prof = spec["profile"]
@@ -225,7 +233,8 @@ async def _run(spec, progress):
         return build_payload(api, req.model, req.prompt, req.max_tokens, ignore_eos, extra)
 
     prof = spec["profile"]
-    client = Client(spec["url"], api, spec["api_key"], spec["headers"], spec["timeout"])
+    client = Client(spec["url"], api, spec["api_key"], spec["headers"], spec["timeout"],
+                    model_urls=dict((m["name"], m["url"]) for m in models if m.get("url")), model_header=spec["model_header"])
     monitor = load.LoopMonitor()
     state = {}
     t_run = time.perf_counter()

@@ -68,6 +68,14 @@ options:
         description: Relative weight.
         type: float
         default: 1.0
+      url:
+        description: This model's own endpoint (KServe serves every LLMInferenceService under its own path); default O(url).
+        type: str
+  model_header:
+    description:
+      - A header that carries every request's model name, for gateways that route by header (the llm-d stack's pattern 2
+        routes on C(X-Gateway-Model-Name)).
+    type: str
   api_key:
     description: "Sent as C(Authorization: Bearer <api_key>)."
     type: str
@@ -372,7 +380,8 @@ def argument_spec():
         api=dict(type="str", choices=["completions", "chat"], default="completions"),
         model=dict(type="str"),
         models=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True), weight=dict(type="float", default=1.0))),
+            name=dict(type="str", required=True), weight=dict(type="float", default=1.0), url=dict(type="str"))),
+        model_header=dict(type="str"),
         api_key=dict(type="str", no_log=True),
         headers=dict(type="dict", default={}),
         timeout=dict(type="float", default=600.0),
@@ -472,7 +481,12 @@ def main():
     if module.check_mode:
         module.exit_json(changed=False, plan=plan, msg="check mode: would run %s against %s" % (", ".join(plan["stages"]), spec["url"]))
 
-    progress = ProgressFile(spec["progress_file"]) if spec["progress_file"] else None
+    progress = None
+    if spec["progress_file"]:
+        folder = os.path.dirname(os.path.abspath(spec["progress_file"]))
+        if not os.path.isdir(folder):
+            os.makedirs(folder)
+        progress = ProgressFile(spec["progress_file"])
     try:
         rep = bench.run_benchmark(spec, progress=progress)
     except bench.BenchmarkError as exc:

@@ -28,6 +28,7 @@ class SSEServer(object):
         self.mode = "ok"
         self.requests = 0
         self.bodies = []
+        self.seen = []
         self.prefix_hits = 0
         self.loop = None
         self.port = None
@@ -43,6 +44,7 @@ class SSEServer(object):
         self.requests += 1
         body = await request.json()
         self.bodies.append(body)
+        self.seen.append((request.path, request.headers.get("X-Gateway-Model-Name"), body.get("model")))
         mode = self.mode
         chat = request.path.endswith("/chat/completions")
         if mode == "http500":
@@ -101,6 +103,7 @@ class SSEServer(object):
         app = web.Application()
         app.router.add_post("/v1/completions", self._completion)
         app.router.add_post("/v1/chat/completions", self._completion)
+        app.router.add_post("/{prefix}/v1/completions", self._completion)
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, handle_signals=False)
         self.loop.run_until_complete(self._runner.setup())

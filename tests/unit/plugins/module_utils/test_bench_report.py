@@ -106,6 +106,19 @@ def test_search(server, schema):
     assert rep["search"]["max_rate"] is None and rep["summary"]["max_rate_meeting_slo"] is None
 
 
+def test_model_mix_with_own_urls_and_model_header(server, schema):
+    server.mode = "ok"
+    del server.seen[:]
+    rep = run_benchmark(dict(url=server.url, models=[dict(name="a", weight=1), dict(name="b", weight=1, url=server.url + "/ns-b")],
+                             model_header="X-Gateway-Model-Name", profile=dict(type="concurrency", concurrency=2, requests=30),
+                             workload=dict(output_tokens=2, seed=3)))
+    check(rep, schema)
+    paths = set((path, header, model) for path, header, model in server.seen)
+    assert paths == {("/v1/completions", "a", "a"), ("/ns-b/v1/completions", "b", "b")}
+    models = [r["model"] for r in rep["stages"][0]["records"]]
+    assert 5 <= models.count("a") <= 25 and rep["summary"]["failed"] == 0
+
+
 def test_compare(sweep, tmp_path, schema):
     other = json.loads(json.dumps(sweep))
     other["name"] = "other"

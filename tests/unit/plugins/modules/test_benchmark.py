@@ -42,7 +42,7 @@ def test_check_mode_sends_nothing(server, run_module, tmp_path):
 
 def test_run_writes_reports(server, run_module, tmp_path):
     server.mode = "ok"
-    progress = tmp_path / "progress.txt"
+    progress = tmp_path / "new" / "progress.txt"
     result = run_module(module, args(server, report_dir=str(tmp_path), report_name="p1", progress_file=str(progress),
                                      api_key="s3cret"))
     assert result["changed"] is True
