@@ -26,6 +26,7 @@ __metaclass__ = type
 import json
 import time
 import traceback
+from array import array
 
 AIOHTTP_IMPORT_ERROR = None
 try:
@@ -76,7 +77,7 @@ class Record(object):
         self.first = None
         self.last = None
         self.end = None
-        self.itl = []
+        self.itl = array("d")  # 8 bytes a gap: long runs keep millions of them
         self.prompt_tokens = None
         self.output_tokens = None
         self.cached_tokens = None
