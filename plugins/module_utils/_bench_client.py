@@ -266,7 +266,7 @@ class Client(object):
     """Sends streaming requests over one shared aiohttp session (create it inside the running loop)."""
 
     def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0, model_urls=None,
-                 model_header=None):
+                 model_header=None, validate_certs=True):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
         self.url = endpoint_url(url, api)
@@ -282,7 +282,8 @@ class Client(object):
         # limit=0: aiohttp's default of 100 connections would silently cap the concurrency (vLLM does the same);
         # a 1 MiB read buffer keeps long answers from being read 64 KiB at a time.
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300, enable_cleanup_closed=True),
+            connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300, enable_cleanup_closed=True,
+                                           ssl=None if validate_certs else False),
             read_bufsize=1 << 20, timeout=self.timeout, headers=self.headers)
 
     async def close(self):

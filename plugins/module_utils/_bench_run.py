@@ -21,13 +21,14 @@ from ansible_collections.llmd.xks.plugins.module_utils import _bench_load as loa
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_metrics as metrics
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_report as report
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_scrape as scrape
-from ansible_collections.llmd.xks.plugins.module_utils._bench_client import Client, build_payload
-from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WORKLOAD_TYPES, Workload, load_prompts
+from ansible_collections.llmd.xks.plugins.module_utils._bench_client import Client, build_payload, endpoint_url
+from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WORKLOAD_TYPES, Workload, describe, load_prompts
 
 DEFAULT_DURATION = 60.0
 
 DEFAULTS = dict(
     url=None, api="completions", model=None, models=None, model_header=None, api_key=None, headers=None, timeout=600.0,
+    validate_certs=True,
     profile=dict(type="concurrency", concurrency=1, rate=None, levels=None, sweep_type="concurrency",
                  duration=None, requests=None, warmup=0.0, warmup_requests=0, max_concurrency=None,
                  start_rate=1.0, max_rate=1000.0, max_steps=8, tolerance=0.1, arrival="poisson"),
@@ -168,7 +169,9 @@ def plan(spec):
     stages = load.plan_stages(spec["profile"])
     out = dict(profile=spec["profile"]["type"], stages=[report.stage_label(s) for s in stages],
                duration_per_stage=spec["profile"]["duration"], requests_per_stage=spec["profile"]["requests"],
-               warmup=spec["profile"]["warmup"], warmup_requests=spec["profile"]["warmup_requests"])
+               warmup=spec["profile"]["warmup"], warmup_requests=spec["profile"]["warmup_requests"],
+               endpoint=endpoint_url(spec["url"], spec["api"]), models=models_of(spec),
+               workload=describe(spec["workload"], models_of(spec)))
     if spec["profile"]["type"] == "search":
         out["stages"] = ["up to %d stages, %s arrivals from %s to at most %s req/s" % (
             spec["profile"]["max_steps"], spec["profile"]["arrival"], spec["profile"]["start_rate"], spec["profile"]["max_rate"])]
@@ -234,7 +237,8 @@ async def _run(spec, progress):
 
     prof = spec["profile"]
     client = Client(spec["url"], api, spec["api_key"], spec["headers"], spec["timeout"],
-                    model_urls=dict((m["name"], m["url"]) for m in models if m.get("url")), model_header=spec["model_header"])
+                    model_urls=dict((m["name"], m["url"]) for m in models if m.get("url")), model_header=spec["model_header"],
+                    validate_certs=spec["validate_certs"])
     monitor = load.LoopMonitor()
     state = {}
     t_run = time.perf_counter()

@@ -143,7 +143,8 @@ class Workload(object):
 def describe(spec, models):
     """One-line description used in the plan and the report."""
     kind = spec.get("type") or "random"
-    mix = ", ".join("%s x%s" % (m["name"], m.get("weight", 1)) for m in models) if len(models) > 1 else models[0]["name"]
+    mix = ", ".join("%s x%s" % (m["name"], m.get("weight", 1)) for m in models) if len(models) > 1 else \
+        (models[0]["name"] if models else "-")
     if kind == "file":
         return "prompts from %s, model %s" % (spec.get("prompts_file"), mix)
     text = "%s input ~%s tokens (+/-%d%%), output %s tokens (+/-%d%%)" % (

@@ -83,6 +83,10 @@ options:
     description: Extra request headers.
     type: dict
     default: {}
+  validate_certs:
+    description: Verify the endpoint's TLS certificate (C(https) URLs).
+    type: bool
+    default: true
   timeout:
     description: Seconds one request may take from send to the end of its stream; longer is a C(timeout) failure.
     type: float
@@ -385,6 +389,7 @@ def argument_spec():
         api_key=dict(type="str", no_log=True),
         headers=dict(type="dict", default={}),
         timeout=dict(type="float", default=600.0),
+        validate_certs=dict(type="bool", default=True),
         profile=dict(type="dict", default={}, options=dict(
             type=dict(type="str", choices=["concurrency", "constant", "poisson", "sweep", "search"], default="concurrency"),
             concurrency=dict(type="int", default=1),

@@ -24,7 +24,8 @@ ROLE_EARLY = 0.05
 
 
 class SSEServer(object):
-    def __init__(self):
+    def __init__(self, ssl_context=None):
+        self.ssl_context = ssl_context
         self.mode = "ok"
         self.requests = 0
         self.bodies = []
@@ -38,7 +39,7 @@ class SSEServer(object):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.ssl_context else "http", self.port)
 
     async def _completion(self, request):
         self.requests += 1
@@ -107,7 +108,7 @@ class SSEServer(object):
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, handle_signals=False)
         self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         self.loop.run_until_complete(site.start())
         self.port = site._server.sockets[0].getsockname()[1]
         self._ready.set()

@@ -191,3 +191,26 @@ def test_client_timeout(server):
 def test_client_connection_refused(server):
     rec = send(server, "ok", url="http://127.0.0.1:9")
     assert rec.error == "connection"
+
+
+def test_https_with_and_without_certificate_check(tmp_path):
+    """A self-signed endpoint fails with validate_certs (connection) and works without."""
+    import ssl
+    import subprocess
+    key, cert = str(tmp_path / "k.pem"), str(tmp_path / "c.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    srv = SSEServer(ssl_context=context).start()
+    try:
+        async def go(validate):
+            client = Client(srv.url, "completions", timeout=5.0, validate_certs=validate)
+            try:
+                return await client.send(build_payload("completions", "m", "a b", 2), Record())
+            finally:
+                await client.close()
+        assert asyncio.run(go(True)).error == "connection"
+        assert asyncio.run(go(False)).success
+    finally:
+        srv.stop()
