@@ -108,14 +108,36 @@ def patched_node(name, spec=None, status=None):
 
 @contextlib.contextmanager
 def cluster_object(group, version, plural, body, status=None):
+    """Create a cluster-scoped object, or, when it exists (the platform tests of the same session installed it),
+    give it our spec (and status) and put its own back afterwards."""
     custom = client.CustomObjectsApi()
-    custom.create_cluster_custom_object(group, version, plural, body)
+    name = body["metadata"]["name"]
+    saved = None
     try:
+        custom.create_cluster_custom_object(group, version, plural, body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        saved = custom.get_cluster_custom_object(group, version, plural, name)
+    def put(spec, status_value=None):
+        current = custom.get_cluster_custom_object(group, version, plural, name)
+        current["spec"] = spec
+        current = custom.replace_cluster_custom_object(group, version, plural, name, current)
+        if status_value is not None:
+            current["status"] = status_value
+            custom.replace_cluster_custom_object_status(group, version, plural, name, current)
+
+    try:
+        if saved is not None:
+            put(body["spec"])
         if status is not None:
-            custom.patch_cluster_custom_object_status(group, version, plural, body["metadata"]["name"], {"status": status})
+            custom.patch_cluster_custom_object_status(group, version, plural, name, {"status": status})
         yield
     finally:
-        custom.delete_cluster_custom_object(group, version, plural, body["metadata"]["name"])
+        if saved is None:
+            custom.delete_cluster_custom_object(group, version, plural, name)
+        else:
+            put(saved["spec"], saved.get("status", {}) if status is not None else None)
 
 
 @contextlib.contextmanager
@@ -291,3 +313,14 @@ def test_openshift_inventory_skips_the_gke_checks(cluster):
     ids = set(match.group(2) for match in map(ROW.match, run.output.splitlines()) if match)
     assert "gatewayclass" in ids and "gatewayclass-regional" not in ids
     assert not [i for i in ids if i.startswith(("gcp", "gke"))]
+
+
+def test_unreachable_cluster_is_a_clear_failure(cluster, tmp_path):
+    with open(cluster.kubeconfig) as handle:
+        text = handle.read()
+    broken = tmp_path / "kubeconfig"
+    broken.write_text(re.sub(r"server: https://127\.0\.0\.1:\d+", "server: https://127.0.0.1:1", text))
+    run = run_playbook(str(broken), "preflight.yml")
+    assert run.rc != 0 and run.recap.get("failed") == 1
+    output = " ".join(run.output.split())
+    assert "Cannot reach the Kubernetes API" in output and "port=1" in output and "K8S_AUTH_KUBECONFIG" in output, output[-2000:]
