@@ -483,7 +483,8 @@ def write_report(report, report_dir, html=True):
         os.makedirs(report_dir)
     base = os.path.join(report_dir, report["name"])
     with open(base + ".json", "w") as handle:
-        json.dump(report, handle, indent=1, sort_keys=True)
+        # compact: a long run has millions of ITL values (read it with jq or json.load)
+        json.dump(report, handle, sort_keys=True, separators=(",", ":"))
     paths = dict(json=base + ".json")
     if html:
         with open(base + ".html", "w") as handle:

@@ -159,6 +159,9 @@ def validate(spec):
     for i, path in enumerate(spec["compare_with"]):
         if not os.path.isfile(path):
             errors.append("compare_with[%d]: %s does not exist" % (i, path))
+    name = spec.get("report_name")
+    if name is not None and (not name or "/" in name or name.startswith(".")):
+        errors.append("report_name: a file name without '/' that does not start with '.' (for example pattern3-prefix)")
     if spec["lag_threshold_ms"] is None or spec["lag_threshold_ms"] <= 0:
         errors.append("lag_threshold_ms: must be > 0")
     return errors

@@ -152,6 +152,7 @@ def test_load_report_refuses_other_versions(tmp_path):
     (dict(url="http://h", model="m", workload=dict(input_range=1.5)), "workload.input_range"),
     (dict(url="http://h", model="m", metrics_urls=["10.0.0.1:8000"]), "metrics_urls[0]"),
     (dict(url="http://h", models=[dict(name="a", weight=0)]), "models[0].weight"),
+    (dict(url="http://h", model="m", report_name="../x"), "report_name"),
 ])
 def test_validation_names_the_field(spec, field):
     errors = validate(normalize(spec))
