@@ -119,6 +119,7 @@ def cluster_object(group, version, plural, body, status=None):
         if exc.status != 409:
             raise
         saved = custom.get_cluster_custom_object(group, version, plural, name)
+
     def put(spec, status_value=None):
         current = custom.get_cluster_custom_object(group, version, plural, name)
         current["spec"] = spec
@@ -201,9 +202,9 @@ def test_every_check_passes_on_a_prepared_cluster(cluster, namespace):
     hf_secret(namespace, "HF_TOKEN")
     issuer = {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "opendatahub-ca-issuer"},
               "spec": {"ca": {"secretName": "opendatahub-ca"}}}
-    with cluster_object(*ISTIO, istio("v1.30.3")), \
-            cluster_object(*ISSUER, issuer, status={"conditions": [{"type": "Ready", "status": "True", "reason": "KeyPairVerified",
-                                                                     "message": "ok", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}):
+    ready = {"conditions": [{"type": "Ready", "status": "True", "reason": "KeyPairVerified", "message": "ok",
+                             "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    with cluster_object(*ISTIO, istio("v1.30.3")), cluster_object(*ISSUER, issuer, status=ready):
         started = time.monotonic()
         run, rows = preflight(cluster, llmd_xks_namespace=namespace, llmd_xks_pattern=4,
                               llmd_xks_gateway={"name": "kserve-ingress-gateway", "namespace": "kserve", "create": False})

@@ -82,7 +82,9 @@ def test_every_job_template_playbook_exists(aap):
 
 
 def test_references_resolve(aap):
-    names = lambda key: set(i["name"] for i in aap[key])  # noqa: E731
+    def names(key):
+        return set(i["name"] for i in aap[key])
+
     templates, credentials = names("controller_templates"), names("controller_credentials")
     orgs = names("aap_organizations")
     types = names("controller_credential_types") | set(BUILTIN_TYPES)
