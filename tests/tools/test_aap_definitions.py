@@ -172,6 +172,8 @@ def test_credentials_hold_no_secret_in_clear(aap):
 def test_aap_configure_playbook_loads_the_definitions():
     play = _load(os.path.join(REPO, "playbooks", "aap_configure.yml"))[0]
     assert play["tasks"][0]["ansible.builtin.include_role"]["name"] == "infra.aap_configuration.dispatch"
+    # its roles call the controller modules unqualified (README of infra.aap_configuration)
+    assert play["collections"] == ["awx.awx"]
     assert play["pre_tasks"][0]["ansible.builtin.include_vars"]["dir"] == "../aap"
     # no secret default in the playbook either
     assert not [k for k in play["vars"] if re.search(r"token|password|key|kubeconfig", k)]
