@@ -124,11 +124,11 @@ def plan_migration(source, target, deployed, weight_steps=(50, 100), keep_paths=
     if same_release_and_stack:
         source_live = target_live = source_live
     if source_live is None and target_live is None:
+        values = (src["stack"], src["release"], src["namespace"], tgt["stack"], tgt["release"], src["pattern"])
         raise MigrationError(
             "migrate_from: no %s deployment of release %s in namespace %s, and no %s deployment of release %s either; "
             "nothing to migrate. Deploy the source with playbooks/pattern%s.yml, or correct migrate_from / "
-            "migrate_from_pattern / llmd_xks_release" % (src["stack"], src["release"], src["namespace"], tgt["stack"],
-                                                        tgt["release"], src["pattern"]))
+            "migrate_from_pattern / llmd_xks_release" % values)
     if source_live is None and target_live is not None and not same_release_and_stack:
         # an earlier run removed the source already; converging the target finishes the job
         result["done"] = True

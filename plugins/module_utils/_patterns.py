@@ -317,9 +317,7 @@ class PatternPlanner(object):
                 replicas=self._replicas() if self.pattern != 4 else 1,
                 container=dict(image=self._image(model), args=self._vllm_args(model)),
                 accelerator=self._accelerator(count),
-                router=dict(route={}, gateway_refs=[dict(name=self.gateway["name"], namespace=self.gateway["namespace"])]
-                            + [g for g in self.extra_gateways if g != dict(name=self.gateway["name"],
-                                                                               namespace=self.gateway["namespace"])],
+                router=dict(route={}, gateway_refs=self._gateway_refs(),
                             scheduler=dict(config=self.endpoint_picker_config())),
             )
             if self.kind == "tpu" or self.kind == "gpu":
@@ -347,6 +345,10 @@ class PatternPlanner(object):
             workloads=[s["name"] + ("-kserve-mn" if self.pattern == 4 else "-kserve") for s in self.plan.services],
             endpoint_paths=["/%s/%s/v1/completions" % (self.namespace, s["name"]) for s in self.plan.services],
         )
+
+    def _gateway_refs(self):
+        own = dict(name=self.gateway["name"], namespace=self.gateway["namespace"])
+        return [own] + [g for g in self.extra_gateways if g != own]
 
     def _moe(self):
         moe = self.inputs.get("moe") or {}

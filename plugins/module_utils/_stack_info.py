@@ -226,7 +226,7 @@ class Describer(object):
             entry["workloads"].append({"kind": workload.get("kind") or "Deployment", "name": workload["metadata"]["name"],
                                        "ready": ready})
             entry["models"].append(_served_name(workload) or labels["llmd.xks/model"])
-        deployments = [self._finish(entry) for _, entry in sorted(groups.items())]
+        deployments = [self._finish(groups[key]) for key in sorted(groups)]
         return deployments
 
     def _kserve_stack(self, svc):

@@ -17,7 +17,7 @@ description:
     migration role deploys, how it shifts traffic, what it removes afterwards and what a rollback removes.
   - Objects the source and the target share (same kind and name, for example the LLMInferenceService when moving
     between the two KServe stacks or between patterns on one KServe stack) are updated in place; while they change,
-    KServe routes stay attached to the source gateway as well as the target one (O(extra_gateways) of
+    KServe routes stay attached to the source gateway as well as the target one (option C(extra_gateways) of
     M(llmd.xks.pattern_plan)).
   - Traffic shift C(weights) is used when both sides have their own HTTPRoute (llm-d stack) on one gateway; otherwise
     C(switch) (both serve side by side, then the source goes).
