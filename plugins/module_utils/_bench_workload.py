@@ -51,7 +51,7 @@ def _length(rng, mean, spread):
 
 
 def _words(rng, count):
-    return " ".join(rng.choice(WORDS) for dummy in range(count))
+    return " ".join(rng.choices(WORDS, k=count))
 
 
 def load_prompts(path):

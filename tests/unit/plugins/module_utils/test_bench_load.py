@@ -138,3 +138,15 @@ def test_client_health_flags_a_lagging_client():
     monitor.lags = [0.001] * 200
     health = load.client_health(st, monitor, cpu_seconds=0.2, wall_seconds=1.0, lag_threshold_ms=10.0)
     assert not health["client_bottleneck"] and health["reasons"] == []
+
+
+def test_prepared_bodies_keep_the_workload_order():
+    spec = dict(type="random", input_tokens=8, output_tokens=2, seed=9)
+    lazy = Workload(spec, [dict(name="m")])
+    expected = [lazy.next().prompt for dummy in range(12)]
+    feed = load.Prepared(Workload(spec, [dict(name="m")]), lambda req: req.prompt.encode(), 5)
+    assert len(feed.pool) == 5
+    got = [feed.next() for dummy in range(12)]  # 5 prepared, then built on demand
+    assert [req.prompt for req, body in got] == expected and got[7][1] == expected[7].encode()
+    assert load.expected_requests(dict(mode="concurrency", level=4, requests=20, warmup_requests=3)) == 27
+    assert load.expected_requests(dict(mode="poisson", level=10.0, duration=5, warmup=1)) == 88
