@@ -462,6 +462,15 @@ class Evaluator(object):
         self.add("namespace", "Namespace %s" % ns, "pass" if exists else "warn",
                  "exists" if exists else "does not exist yet (the pattern role creates it)",
                  "nothing to do, or create it with its labels beforehand", "seed §3.4 (preflight-check.sh)")
+        if exists and self.stack == "istio_kserve":
+            labels = (self.snap["namespace"].get("metadata") or {}).get("labels") or {}
+            injected = labels.get("istio-injection") == "enabled" or bool(labels.get("istio.io/rev"))
+            self.add("sidecar-injection", "Istio sidecar injection in %s" % ns, "warn" if injected else "pass",
+                     "namespace labelled for sidecar injection (%s)" % ", ".join(
+                         "%s=%s" % kv for kv in sorted(labels.items()) if kv[0] in ("istio-injection", "istio.io/rev"))
+                     if injected else "no sidecar injection label",
+                     "remove the label (ossm_sidecar_injection: disabled): sidecars on EPP and vLLM with app-level TLS "
+                     "double-encrypt, and ext_proc then gets no calls", "seed §6.32")
         secret = self.inputs.get("hf_token_secret")
         if not secret:
             return

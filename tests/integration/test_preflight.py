@@ -28,7 +28,7 @@ ALL_CLUSTER_CHECKS = {
     "kubernetes", "gateway-api-crds", "gateway-api-channel", "gateway-api-routes", "gatewayclass", "gateway",
     "inference-pool-api", "istio-inference-pool", "istio-inference-extension", "kserve-crds", "kserve-presets",
     "cert-manager", "lws-crd", "cpu-pool", "accelerator-nodes", "accelerator-taints", "accelerator-allocatable",
-    "namespace", "hf-token-secret"}
+    "namespace", "hf-token-secret", "sidecar-injection"}
 
 
 def preflight(cluster, **extra):
@@ -257,6 +257,13 @@ def test_failures_on_the_istio_stack_are_detected(cluster):
     assert _discovered("leaderworkerset.x-k8s.io/v1", "leaderworkersets")
     assert all(not n.spec.taints for n in client.CoreV1Api().list_node(
         label_selector="cloud.google.com/gke-nodepool=default-pool").items)
+
+
+def test_sidecar_injection_label_warns(cluster, namespace):
+    client.CoreV1Api().patch_namespace(namespace, {"metadata": {"labels": {"istio-injection": "enabled"}}})
+    run, rows = preflight(cluster, llmd_xks_namespace=namespace, preflight_fail_on_error=False)
+    assert run.rc == 0
+    assert rows["sidecar-injection"][0] == "warn" and "istio-injection=enabled" in rows["sidecar-injection"][1]
 
 
 def test_gke_gateway_stack_checks(cluster, namespace):

@@ -83,7 +83,7 @@ def test_healthy_cluster_passes_every_check():
         "kubernetes", "gateway-api-crds", "gateway-api-channel", "gateway-api-routes", "gatewayclass",
         "inference-pool-api", "istio-inference-pool", "istio-inference-extension", "kserve-crds", "kserve-presets",
         "cert-manager", "lws-crd", "cpu-pool", "accelerator-nodes", "accelerator-taints", "accelerator-allocatable",
-        "namespace", "hf-token-secret"}
+        "namespace", "hf-token-secret", "sidecar-injection"}
     for row in result:
         assert set(row) == {"id", "check", "status", "detail", "fix", "failure"}
         assert row["failure"].startswith("seed §")
@@ -287,6 +287,18 @@ def test_namespace_and_token_secret():
     snap["namespace"] = None
     assert status(snap, "namespace") == "warn"
     assert "hf-token-secret" not in rows(snap, hf_token_secret="")
+
+
+def test_sidecar_injection_label_on_the_model_namespace():
+    snap = healthy_snapshot()
+    snap["namespace"]["metadata"]["labels"] = {"istio-injection": "enabled"}
+    row = rows(snap)["sidecar-injection"]
+    assert row["status"] == "warn" and row["failure"] == "seed §6.32" and "istio-injection=enabled" in row["detail"]
+    snap["namespace"]["metadata"]["labels"] = {"istio.io/rev": "default"}
+    assert status(snap, "sidecar-injection") == "warn"
+    assert "sidecar-injection" not in rows(snap, stack="gateway_api_llmd", gateway_class="gke-l7-rilb")
+    snap["namespace"] = None
+    assert "sidecar-injection" not in rows(snap)
 
 
 def test_platform_detection():
