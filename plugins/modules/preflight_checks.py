@@ -21,7 +21,7 @@ description:
     against the InferencePool API it can route to, and istiod's Inference Extension switch; KServe CRDs and presets,
     HTTPRoute timeouts in KServe's route preset on GKE; cert-manager CRDs and the CA issuer; the LeaderWorkerSet CRD;
     untainted nodes for system pods; accelerator nodes with the profile's labels, taints and allocatable chips;
-    the namespace and the Hugging Face token Secret."
+    the namespace, its Istio sidecar-injection label and the Hugging Face token Secret."
   - GKE-only checks (regional class, the experimental-channel admission policy) run only when the platform is GKE
     (detected from the nodes' GKE labels or the server version, or set with O(platform)).
   - Rows from other checks with the same shape (for example the GCP rows of M(llmd.xks.gke_preflight_info)) can be
