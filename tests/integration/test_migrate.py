@@ -253,3 +253,39 @@ def test_interrupted_migration_finishes_on_rerun(cluster, namespace):
     report("interrupted, then re-run", seconds, monitor.longest_gap())
     assert monitor.longest_gap() == 0.0
     only(cluster, namespace, "gateway_api_llmd", 1)
+
+
+def test_between_kserve_stacks_on_two_gateways(cluster, namespace):
+    deploy(cluster, "pattern1.yml", namespace, llmd_xks_stack="istio_kserve")
+    gke = {"name": "gke-gateway", "namespace": namespace, "class_name": "gke-l7-regional-external-managed", "create": True}
+    custom = client.CustomObjectsApi()
+    refs_seen = set()
+
+    def sample_refs():
+        svc = custom.get_namespaced_custom_object("serving.kserve.io", "v1alpha2", namespace, "llminferenceservices", "qwen")
+        refs_seen.add(tuple(sorted(r["name"] for r in svc["spec"]["router"]["gateway"]["refs"])))
+
+    with ServingMonitor(cluster, namespace) as monitor:
+        run_thread = threading.Thread(target=lambda: results.append(migrate(
+            cluster, namespace, "istio_kserve", "kserve_gke_gateway", migrate_target_gateway=gke)))
+        results = []
+        run_thread.start()
+        while run_thread.is_alive():
+            sample_refs()
+            time.sleep(0.2)
+    run, seconds = results[0]
+    assert run.rc == 0, run
+    report("P1 istio_kserve -> kserve_gke_gateway (two gateways)", seconds, monitor.longest_gap())
+    assert monitor.longest_gap() == 0.0
+    # while the LLMInferenceService moved, its routes were on both gateways
+    assert ("gke-gateway", "inference-gateway") in refs_seen, refs_seen
+    target = only(cluster, namespace, "kserve_gke_gateway", 1)
+    assert [g["name"] for g in target["gateways"]] == ["%s/gke-gateway" % namespace]
+    assert not client.NetworkingV1Api().list_namespaced_network_policy(namespace).items  # Istio-only objects went
+    policies = custom.list_namespaced_custom_object("networking.gke.io", "v1", namespace, "healthcheckpolicies")["items"]
+    assert [p["metadata"]["name"] for p in policies] == ["qwen-inference-pool"]
+
+    back, seconds = migrate(cluster, namespace, "kserve_gke_gateway", "istio_kserve",
+                            migrate_source_gateway=gke, migrate_target_gateway=variables(namespace)["llmd_xks_gateway"])
+    assert back.rc == 0, back
+    only(cluster, namespace, "istio_kserve", 1)
