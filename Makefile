@@ -1,6 +1,6 @@
 # llmd.xks: one entry point for set-up, quality gates, the local cluster and the demo.
 #   make test      set-up + every gate (what CI runs: .ci/run)
-#   make demo      set-up + tools + local cluster + the demo playbook
+#   make demo      set-up + tools + local cluster + the demo playbook + a benchmark against the simulator
 #   make help      list the targets
 # Each gate prints a header, its time and a result line (tools/gate.sh); `make test` ends with a table.
 
@@ -18,6 +18,7 @@ DIST := $(ROOT)/.cache/dist
 GATE := $(ROOT)/tools/gate.sh
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
+BENCH_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/tools)
 
 export PATH := $(BIN):$(PATH)
@@ -33,7 +34,7 @@ endif
 
 GATES := units sanity lint build docs changelog tools integration
 
-.PHONY: help setup test $(GATES) units-ansible-test sanity-ignores ee cluster-up cluster-down demo \
+.PHONY: help setup test $(GATES) units-ansible-test sanity-ignores ee cluster-up cluster-down demo bench-compare \
 	constraints clean
 
 help: ## List the targets
@@ -105,13 +106,17 @@ cluster-up: setup tools ## Start the local cluster (tools/cluster.sh up)
 cluster-down: ## Stop the local cluster (tools/cluster.sh down)
 	bash tools/cluster.sh down
 
-demo: setup tools cluster-up ## Set-up, tools, local cluster, then playbooks/pattern1.yml (or a cluster-info smoke)
+demo: setup tools cluster-up ## Set-up, tools, local cluster, playbooks/pattern1.yml, then a benchmark against the simulator
 	@eval "$$(bash tools/cluster.sh env)"; \
 	if [ -f playbooks/pattern1.yml ]; then \
 		ansible-playbook -i inventories/local playbooks/pattern1.yml; \
 	else \
 		ansible-playbook -i inventories/local tools/demo-smoke.yml; \
-	fi
+	fi; \
+	if [ -f playbooks/benchmark.yml ]; then bash tools/demo-benchmark.sh inventories/local; fi
+
+bench-compare: setup ## Compare our load generator, GuideLLM and inference-perf against the simulator (not a test; BENCH_ARGS)
+	$(BIN)/python tools/bench_compare.py $(BENCH_ARGS)
 
 constraints: ## Regenerate constraints-py311.txt from a clean venv of requirements-dev.txt
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; python3.11 -m venv $$tmp/venv; \

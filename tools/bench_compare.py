@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026, llmd.xks contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Measure load-testing tools against the same simulator with a known TTFT and ITL (not a test).
+
+    python tools/bench_compare.py                      # all tools at 50, 200 and 500 streams, then the ceiling
+    python tools/bench_compare.py --tools ours --streams 50,500 --duration 10
+    make bench-compare
+
+The simulator (tools/inference_sim.py) runs on CPU core 1 and every tool on core 0 (``taskset``), so a tool
+has exactly one core. Each tool runs a closed loop of N concurrent streaming completions (random prompts of
+``--input-tokens`` words, exactly ``--output-tokens`` tokens with ``ignore_eos``). The truth is the simulator's
+schedule: first token TTFT after the request arrived, then one token every ITL. The table shows, per tool and
+stream count, the tool's own TTFT p50/p99 and TPOT median minus the truth (ms), the simulator's peak SSE events
+per second (what the tool consumed, measured server-side the same way for every tool), the requests completed,
+and the simulator's own lateness (how late its writes were against the schedule, p99).
+
+Tools: ``ours`` (the collection's load generator, plugins/module_utils/_bench_run.py), ``guidellm`` (PyPI
+guidellm, prompt file, no tokenizer) and ``inference-perf`` (PyPI inference-perf, Python >= 3.12, a local
+word-level tokenizer built with ``tokenizers`` in .cache/bench-tokenizer that counts tokens exactly as the
+simulator does). GuideLLM and inference-perf are installed on first use into their own virtual environments
+under .cache/bench-venv/ (pinned versions; they do not share our pins). Everything runs offline
+(HF_HUB_OFFLINE=1). A tool that cannot be installed or run is reported with the reason, and the others go on.
+
+The ceiling: our generator alone against the simulator with ITL 0 (each response written at once) and many
+streams, which offers more SSE events than one core can parse; the events/s it reached is the ceiling.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIM = os.path.join(ROOT, "tools", "inference_sim.py")
+VENVS = os.path.join(ROOT, ".cache", "bench-venv")
+TOKENIZER = os.path.join(ROOT, ".cache", "bench-tokenizer")
+GUIDELLM = "guidellm==0.8.1"
+INFERENCE_PERF = "inference-perf==0.7.0"
+MODEL = "sim-model"
+
+
+def log(message):
+    print("[bench-compare] %s" % message, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+NICE = [0]  # --nice: the priority of the simulator and the tools (root may raise it above other work)
+
+
+def pinned(core, command):
+    """command pinned to one CPU core when taskset and a second core exist, at the --nice priority."""
+    if NICE[0]:
+        command = ["nice", "-n", str(NICE[0])] + command
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(core)] + command
+    return command
+
+
+class Simulator(object):
+    def __init__(self, ttft_ms, itl_ms):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = subprocess.Popen(
+            pinned(1, [sys.executable, SIM, "--port", str(self.port), "--model", MODEL, "--ttft-ms", str(ttft_ms),
+                       "--itl-ms", str(itl_ms), "--cache-hit-ms-per-block", "0", "--max-num-seqs", "100000"]),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if "ready at" not in line:
+            raise RuntimeError("the simulator did not start: %r" % line)
+
+    def call(self, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read().decode())
+
+    def reset(self, **options):
+        if options:
+            self.call("/sim/config", options)
+        self.call("/sim/reset", {})
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def pct(values, p):
+    values = sorted(values)
+    if not values:
+        return None
+    k = (len(values) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+# ------------------------------------------------------------------------------------------------ our tool
+
+OURS_SCRIPT = r"""
+import json, sys
+from ansible_collections.llmd.xks.plugins.module_utils._bench_run import run_benchmark
+spec = json.loads(sys.argv[1])
+report = run_benchmark(spec)
+with open(sys.argv[2], "w") as handle:
+    json.dump(report, handle)
+"""
+
+
+def run_ours(sim, streams, args, duration=None, warmup=2.0):
+    out = tempfile.mktemp(suffix=".json")
+    spec = dict(url=sim.url, model=MODEL, keep_records=False, timeout=120,
+                profile=dict(type="concurrency", concurrency=streams, duration=duration or args.duration, warmup=warmup),
+                workload=dict(type="random", input_tokens=args.input_tokens, output_tokens=args.output_tokens))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
+    proc = subprocess.run(pinned(0, [sys.executable, "-c", OURS_SCRIPT, json.dumps(spec), out]), env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0 or not os.path.exists(out):
+        raise RuntimeError("our load generator failed: %s" % (proc.stderr.strip().splitlines() or ["?"])[-1])
+    with open(out) as handle:
+        report = json.load(handle)
+    os.unlink(out)
+    stage = report["stages"][0]
+    m = stage["metrics"]
+    client = stage["client"]
+    note = "client-bound: %s" % "; ".join(client["reasons"]) if client["client_bottleneck"] else ""
+    return dict(ttft_p50=m["median_ttft_ms"], ttft_p99=m["p99_ttft_ms"], tpot_p50=m["median_tpot_ms"],
+                completed=m["completed"], failed=m["failed"], tool_events_per_s=client.get("events_per_second"),
+                cpu=client.get("cpu_percent"), note=note)
+
+
+# ------------------------------------------------------------------------------------------- other tools
+
+def venv_python(name, package, python_candidates):
+    """The python of .cache/bench-venv/<name>, created and filled with package on first use."""
+    venv = os.path.join(VENVS, name)
+    python = os.path.join(venv, "bin", "python")
+    marker = os.path.join(venv, ".installed-" + package)
+    if os.path.exists(marker):
+        return python
+    base = None
+    for candidate in python_candidates:
+        found = shutil.which(candidate) or (candidate if os.path.exists(candidate) else None)
+        if found and subprocess.run([found, "-c", "import venv"], capture_output=True, check=False).returncode == 0:
+            base = found
+            break
+    if base is None:
+        raise RuntimeError("no suitable Python for %s (tried %s)" % (package, ", ".join(python_candidates)))
+    log("installing %s into %s (first use; can take minutes)" % (package, venv))
+    if not os.path.exists(python):
+        subprocess.run([base, "-m", "venv", venv], check=True)
+    proc = subprocess.run([python, "-m", "pip", "install", "-q", package], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("pip install %s failed: %s" % (package, (proc.stderr.strip().splitlines() or ["?"])[-1]))
+    open(marker, "w").close()
+    return python
+
+
+def pythons(minimum):
+    found = ["python3.%d" % v for v in range(13, minimum - 1, -1)]
+    pyenv = os.path.expanduser("~/.pyenv/versions")
+    if os.path.isdir(pyenv):
+        for version in sorted(os.listdir(pyenv), reverse=True):
+            parts = version.split(".")
+            if len(parts) >= 2 and parts[0] == "3" and parts[1].isdigit() and int(parts[1]) >= minimum:
+                found.append(os.path.join(pyenv, version, "bin", "python3"))
+    if sys.version_info >= (3, minimum):
+        found.append(sys.executable)
+    return found
+
+
+TOKENIZER_SCRIPT = r"""
+import sys
+from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+from transformers import PreTrainedTokenizerFast
+words = sys.argv[2].split()
+vocab = {"[UNK]": 0, "<s>": 1, "</s>": 2}
+for w in words:
+    vocab.setdefault(w, len(vocab))
+tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+tok.decoder = decoders.WordPiece(prefix="##")  # joins words with spaces
+fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", bos_token="<s>", eos_token="</s>")
+fast.chat_template = "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% endfor %}"
+fast.save_pretrained(sys.argv[1])
+"""
+
+
+def build_tokenizer(python):
+    """A word-level tokenizer (one token per whitespace-separated word, as the simulator counts) saved where
+    transformers.AutoTokenizer.from_pretrained() loads it offline."""
+    if os.path.exists(os.path.join(TOKENIZER, "tokenizer.json")):
+        return TOKENIZER
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from inference_sim import VOCAB
+    sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
+    from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WORDS
+    words = " ".join(sorted(set(VOCAB) | set(WORDS)))
+    subprocess.run([python, "-c", TOKENIZER_SCRIPT, TOKENIZER, words], check=True, capture_output=True, text=True,
+                   env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    return TOKENIZER
+
+
+def prompts_file(args, count=2000):
+    """JSONL prompts (words the tokenizer knows) with their exact output length, for tools fed by a file."""
+    path = os.path.join(ROOT, ".cache", "bench-prompts-%d-%d.jsonl" % (args.input_tokens, args.output_tokens))
+    if not os.path.exists(path):
+        sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
+        from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WORDS
+        import random
+        rng = random.Random(0)
+        with open(path, "w") as handle:
+            for i in range(count):
+                words = ["request", str(i)] + [rng.choice(WORDS) for _ in range(args.input_tokens - 2)]
+                handle.write(json.dumps({"prompt": " ".join(words), "output_tokens_count": args.output_tokens,
+                                         "prompt_tokens_count": args.input_tokens}) + "\n")
+    return path
+
+
+def run_guidellm(sim, streams, args):
+    python = venv_python("guidellm", GUIDELLM, pythons(10))
+    out = tempfile.mktemp(suffix=".json")
+    command = [os.path.join(os.path.dirname(python), "guidellm"), "run",
+               "--backend", "kind=openai_http,target=%s" % sim.url,
+               "--profile", "kind=concurrent,streams=%d" % streams,
+               "--constraint", "kind=max_duration,seconds=%d" % int(args.duration + args.warmup),
+               "--data", "kind=json_file,path=%s" % prompts_file(args),
+               "--output", "kind=json,path=%s" % out, "--disable-console-interactive"]
+    proc = subprocess.run(pinned(0, command), env=dict(os.environ, HF_HUB_OFFLINE="1"), capture_output=True, text=True,
+                          timeout=900, check=False)
+    if proc.returncode != 0 or not os.path.exists(out):
+        raise RuntimeError("guidellm failed (rc %s): %s" % (proc.returncode, (proc.stderr.strip().splitlines() or ["?"])[-1]))
+    with open(out) as handle:
+        data = json.load(handle)
+    os.unlink(out)
+    m = data["benchmarks"][0]["metrics"]
+    ttft = m["time_to_first_token_ms"]["successful"]
+    # GuideLLM's "inter token latency" is vLLM's TPOT: (last - first token) / (tokens - 1), per request
+    tpot = m["inter_token_latency_ms"]["successful"]
+    totals = m["request_totals"]
+    note = "%d incomplete at the end" % totals.get("incomplete", 0) if totals.get("incomplete") else ""
+    return dict(ttft_p50=ttft["median"], ttft_p99=ttft["percentiles"]["p99"], tpot_p50=tpot["median"],
+                completed=totals["successful"], failed=totals.get("errored", 0), tool_events_per_s=None, cpu=None,
+                note=note)
+
+
+INFERENCE_PERF_CONFIG = """api: {type: completion, streaming: true}
+data:
+  type: random
+  input_distribution: {min: %(inp)d, max: %(inp)d, mean: %(inp)d, std_dev: 0, total_count: %(count)d}
+  output_distribution: {min: %(out)d, max: %(out)d, mean: %(out)d, std_dev: 0, total_count: %(count)d}
+load:
+  type: concurrent
+  stages: [{num_requests: %(count)d, concurrency_level: %(streams)d}]
+  num_workers: 1
+  worker_max_concurrency: %(streams)d
+server: {type: vllm, model_name: %(model)s, base_url: "%(url)s", ignore_eos: true}
+tokenizer: {pretrained_model_name_or_path: "%(tokenizer)s"}
+report:
+  request_lifecycle: {summary: true, per_stage: true, use_server_output_tokens: true}
+storage:
+  local_storage: {path: "%(outdir)s"}
+"""
+
+
+def run_inference_perf(sim, streams, args):
+    python = venv_python("inference-perf", INFERENCE_PERF, pythons(12))
+    tokenizer = build_tokenizer(python)
+    work = tempfile.mkdtemp(prefix="bench-ip-")
+    # a closed loop with a request count, not a duration: as many requests as streams x duration / e2e latency
+    e2e = (args.ttft_ms + (args.output_tokens - 1) * args.itl_ms) / 1000.0
+    count = max(streams, int(streams * (args.duration + args.warmup) / e2e))
+    config = os.path.join(work, "config.yml")
+    with open(config, "w") as handle:
+        handle.write(INFERENCE_PERF_CONFIG % dict(inp=args.input_tokens, out=args.output_tokens, count=count,
+                                                  streams=streams, model=MODEL, url=sim.url, tokenizer=tokenizer,
+                                                  outdir=os.path.join(work, "out")))
+    command = [os.path.join(os.path.dirname(python), "inference-perf"), "-c", config]
+    proc = subprocess.run(pinned(0, command), env=dict(os.environ, HF_HUB_OFFLINE="1"), capture_output=True, text=True,
+                          timeout=900, check=False, cwd=work)
+    result = os.path.join(work, "out", "stage_0_lifecycle_metrics.json")
+    if proc.returncode != 0 or not os.path.exists(result):
+        shutil.rmtree(work, ignore_errors=True)
+        raise RuntimeError("inference-perf failed (rc %s): %s" % (proc.returncode, (proc.stderr.strip().splitlines() or ["?"])[-1]))
+    with open(result) as handle:
+        data = json.load(handle)
+    shutil.rmtree(work, ignore_errors=True)
+    lat = data["successes"]["latency"]
+    failures = data.get("failures", {}).get("count", 0)
+    return dict(ttft_p50=1000 * lat["time_to_first_token"]["median"], ttft_p99=1000 * lat["time_to_first_token"]["p99"],
+                tpot_p50=1000 * lat["time_per_output_token"]["median"], completed=data["successes"]["count"],
+                failed=failures, tool_events_per_s=None, cpu=None, note="")
+
+
+TOOLS = dict(ours=run_ours, guidellm=run_guidellm, **{"inference-perf": run_inference_perf})
+
+
+def fmt(value, spec="%+.1f"):
+    return "-" if value is None else spec % value
+
+
+def table(rows, args):
+    head = ("tool", "streams", "TTFT p50 err", "TTFT p99 err", "TPOT p50 err", "peak events/s", "completed",
+            "sim late p99", "note")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if r.get("error"):
+            lines.append("| %s | %d | - | - | - | - | - | - | %s |" % (r["tool"], r["streams"], r["error"]))
+            continue
+        lines.append("| %s | %d | %s | %s | %s | %s | %d | %s | %s |" % (
+            r["tool"], r["streams"], fmt(r["ttft_p50"] - args.ttft_ms), fmt(r["ttft_p99"] - args.ttft_ms),
+            fmt(r["tpot_p50"] - args.itl_ms), fmt(r["sim"]["peak_events_per_s"], "%d"), r["completed"],
+            fmt(r["sim"]["lateness_ms"]["p99"], "%.1f"), r.get("note") or ""))
+    return "\n".join(lines)
+
+
+def ceiling(args):
+    """Our generator alone, offered more events than one core parses: ITL 0, long responses, many streams."""
+    sim = Simulator(ttft_ms=1, itl_ms=0)
+    try:
+        rows = []
+        for streams in args.ceiling_streams:
+            sim.reset()
+            saved = args.output_tokens
+            args.output_tokens = args.ceiling_tokens
+            try:
+                result = run_ours(sim, streams, args, duration=args.ceiling_duration, warmup=1.0)
+            finally:
+                args.output_tokens = saved
+            rows.append(dict(streams=streams, events_per_s=result["tool_events_per_s"], cpu=result["cpu"],
+                             completed=result["completed"], sim=sim.call("/sim/stats")))
+        return rows
+    finally:
+        sim.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tools", default="ours,guidellm,inference-perf")
+    parser.add_argument("--streams", default="50,200,500")
+    parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (ours excludes them)")
+    parser.add_argument("--ttft-ms", type=float, default=50.0)
+    parser.add_argument("--itl-ms", type=float, default=25.0)
+    parser.add_argument("--input-tokens", type=int, default=128)
+    parser.add_argument("--output-tokens", type=int, default=64)
+    parser.add_argument("--ceiling-streams", default="100,400")
+    parser.add_argument("--ceiling-tokens", type=int, default=2048)
+    parser.add_argument("--ceiling-duration", type=float, default=10.0)
+    parser.add_argument("--no-ceiling", action="store_true")
+    parser.add_argument("--nice", type=int, default=-10 if os.geteuid() == 0 else 0,
+                        help="niceness of the simulator and the tools (default -10 as root: other work on a shared "
+                             "machine then disturbs the timing less)")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+    NICE[0] = args.nice
+    if args.nice and os.path.exists("/proc/self/autogroup"):
+        # with scheduler autogroups, nice only ranks processes of one session against each other; the session's
+        # own weight against the other sessions on the machine is the autogroup's nice
+        try:
+            with open("/proc/self/autogroup", "w") as handle:
+                handle.write(str(args.nice))
+        except OSError as exc:
+            log("cannot set the autogroup priority: %s" % exc)
+    args.streams = [int(s) for s in args.streams.split(",") if s]
+    args.ceiling_streams = [int(s) for s in args.ceiling_streams.split(",") if s]
+    tools = [t for t in args.tools.split(",") if t]
+    unknown = [t for t in tools if t not in TOOLS]
+    if unknown:
+        parser.error("unknown tool(s) %s; known: %s" % (", ".join(unknown), ", ".join(TOOLS)))
+    print("truth: TTFT %.1f ms, ITL %.1f ms, %d prompt words, %d output tokens; tools on core 0, simulator on core 1 "
+          "(nice %d); %.0f s per run; load average before: %s" % (
+              args.ttft_ms, args.itl_ms, args.input_tokens, args.output_tokens, args.nice, args.duration,
+              " ".join(open("/proc/loadavg").read().split()[:3]) if os.path.exists("/proc/loadavg") else "?"), flush=True)
+    rows = []
+    sim = Simulator(args.ttft_ms, args.itl_ms)
+    try:
+        for tool in tools:
+            for streams in args.streams:
+                sim.reset()
+                log("%s at %d streams" % (tool, streams))
+                started = time.time()
+                try:
+                    row = TOOLS[tool](sim, streams, args)
+                except Exception as exc:  # one tool failing must not stop the others
+                    rows.append(dict(tool=tool, streams=streams, error=str(exc)[:300]))
+                    log("%s: %s" % (tool, exc))
+                    if "install" in str(exc) or "no suitable Python" in str(exc):
+                        break
+                    continue
+                row.update(tool=tool, streams=streams, sim=sim.call("/sim/stats"), seconds=round(time.time() - started, 1))
+                del row["sim"]["models"]
+                rows.append(row)
+                log("%s at %d streams: TTFT p50 %.1f ms, p99 %.1f ms, TPOT %.2f ms, %d completed" % (
+                    tool, streams, row["ttft_p50"], row["ttft_p99"], row["tpot_p50"], row["completed"]))
+    finally:
+        sim.stop()
+    print()
+    print("Errors are the tool's number minus the truth, in ms. Peak events/s: SSE events the simulator wrote in its "
+          "busiest second (the same count for every tool). Sim late p99: how late the simulator's own writes were (ms).")
+    print(table(rows, args))
+    result = dict(config=dict((k, v) for k, v in vars(args).items() if k != "json"), rows=rows)
+    if not args.no_ceiling:
+        log("ceiling: our generator alone, ITL 0")
+        try:
+            result["ceiling"] = ceiling(args)
+            print()
+            print("Events/s ceiling of our generator on one core (simulator ITL 0, %d-token responses):"
+                  % args.ceiling_tokens)
+            for c in result["ceiling"]:
+                print("  %d streams: %s events/s parsed by the client (client CPU %s%%), simulator peak %d events/s, "
+                      "%d requests" % (c["streams"], fmt(c["events_per_s"], "%.0f"), fmt(c["cpu"], "%.0f"),
+                                       c["sim"]["peak_events_per_s"], c["completed"]))
+        except Exception as exc:
+            print("ceiling: not measured: %s" % exc)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(result, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
