@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 
 from ansible_task import REPO, run_task
+from playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -263,3 +264,23 @@ def test_failures_are_counted_by_reason(sim, tmp_path):
     result, report = bench(sim, tmp_path, "faults-strict", fail_on_errors=True, **spec)
     assert result.get("failed") and "fail" in result.get("msg", "").lower(), result
     assert report is not None and report["summary"]["failed"] > 0  # the report is written all the same
+
+
+def test_benchmark_playbook_pattern2_mix(sim, tmp_path):
+    """playbooks/benchmark.yml with an explicit endpoint: pattern 2 sends the mix of the pattern's models."""
+    sim.configure()
+    run = run_playbook(os.devnull, "benchmark.yml", extra_vars=dict(
+        benchmark_url=sim.url, llmd_xks_pattern=2, benchmark_report_dir=str(tmp_path),
+        llmd_xks_models=[dict(name="a", id="sim-a"), dict(name="b", id="sim-b")],
+        benchmark_profile=dict(type="concurrency", concurrency=4, requests=40),
+        benchmark_workload=dict(type="random", input_tokens=16, output_tokens=8)))
+    assert run.rc == 0, run
+    reports = [f for f in os.listdir(str(tmp_path)) if f.endswith(".json")]
+    assert len(reports) == 1 and os.path.exists(os.path.join(str(tmp_path), reports[0][:-5] + ".html")), reports
+    with open(os.path.join(str(tmp_path), reports[0])) as handle:
+        report = json.load(handle)
+    assert report["summary"]["completed"] == 40 and report["summary"]["failed"] == 0
+    served = sim.stats()["models"]
+    assert served["sim-a"]["success"] > 5 and served["sim-b"]["success"] > 5, served
+    assert served["sim-a"]["success"] + served["sim-b"]["success"] == 40
+    assert_timing(report["stages"][0]["metrics"])
