@@ -3,7 +3,9 @@
 """playbooks/preflight.yml against the local cluster: every cluster-side check passes on a prepared
 cluster and fails (or warns) when the condition it detects is created for real — a CRD version no longer
 served, a tainted CPU pool, a TPU node without chips, an old Istio, an experimental Gateway API bundle...
-Every change is undone in ``finally`` (the cluster is shared by the whole session)."""
+Every change is undone in ``finally`` (the cluster is shared by the whole session). The failing cases change
+cluster-wide state for a few seconds (CRD versions, node taints), so these tests must not run in parallel
+(pytest-xdist) with tests that deploy to the same cluster; `make integration` runs them sequentially."""
 
 import contextlib
 import copy
