@@ -185,6 +185,14 @@ def test_noop_when_source_is_target(cluster, namespace):
     assert run.rc == 0 and run.changed == 0, run
     assert "No migration: source and target are the same" in run.output
 
+    check = run_playbook(cluster.kubeconfig, "migrate.yml", check=True,
+                         extra_vars=variables(namespace, **{"from": "gateway_api_llmd", "to": "istio_kserve"}))
+    assert check.rc == 0 and check.changed == 0, check
+    assert "removed_after_the_shift" in check.output and "Deployment/pattern1-qwen" in check.output
+    custom = client.CustomObjectsApi()
+    assert not custom.list_namespaced_custom_object("serving.kserve.io", "v1alpha2", namespace, "llminferenceservices")["items"]
+    only(cluster, namespace, "gateway_api_llmd", 1)
+
 
 def test_nothing_deployed_fails_before_applying(cluster, namespace):
     run, _ = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd")
