@@ -72,7 +72,7 @@ class ServingMonitor(object):
 
     def longest_gap(self):
         longest, start = 0.0, None
-        for now, serving, _ in self.samples:
+        for now, serving, _routes in self.samples:
             if serving is False and start is None:
                 start = now
             elif serving and start is not None:
@@ -82,7 +82,7 @@ class ServingMonitor(object):
         return longest
 
     def backends_seen(self, route):
-        return max((len(routes.get(route) or []) for _, _, routes in self.samples), default=0)
+        return max((len(routes.get(route) or []) for _now, _serving, routes in self.samples), default=0)
 
 
 def deploy(cluster, playbook, namespace, **extra):
@@ -135,7 +135,7 @@ def test_both_directions(cluster, namespace, pattern):
                                       "llmd-xks-set-llmd-xks-pattern%d-llmd-paths" % pattern]
     assert not client.NetworkingV1Api().list_namespaced_network_policy(namespace).items  # the source's policies went
 
-    rerun, _ = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd", from_pattern=pattern)
+    rerun, _seconds = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd", from_pattern=pattern)
     assert rerun.rc == 0 and rerun.changed == 0, rerun
 
     with ServingMonitor(cluster, namespace) as monitor:
@@ -181,7 +181,7 @@ def test_kserve_pattern_change_in_place(cluster, namespace):
 
 def test_noop_when_source_is_target(cluster, namespace):
     deploy(cluster, "pattern1.yml", namespace, llmd_xks_stack="gateway_api_llmd")
-    run, _ = migrate(cluster, namespace, "gateway_api_llmd", "gateway_api_llmd")
+    run, _seconds = migrate(cluster, namespace, "gateway_api_llmd", "gateway_api_llmd")
     assert run.rc == 0 and run.changed == 0, run
     assert "No migration: source and target are the same" in run.output
 
@@ -195,7 +195,7 @@ def test_noop_when_source_is_target(cluster, namespace):
 
 
 def test_nothing_deployed_fails_before_applying(cluster, namespace):
-    run, _ = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd")
+    run, _seconds = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd")
     assert run.rc != 0
     assert "migrate_from: no istio_kserve deployment of release pattern1" in run.output, run.output[-2000:]
     assert not client.AppsV1Api().list_namespaced_deployment(namespace).items
@@ -211,8 +211,8 @@ def _source_state(namespace):
             meta = item["metadata"]
             state[(plural, meta["name"])] = (item["spec"], meta.get("labels"), meta.get("generation"))
     for policy in client.NetworkingV1Api().list_namespaced_network_policy(namespace).items:
-        state[("networkpolicies", policy.metadata.name)] = (policy.spec.to_dict(), policy.metadata.labels,
-                                                             policy.metadata.resource_version)
+        meta = policy.metadata
+        state[("networkpolicies", meta.name)] = (policy.spec.to_dict(), meta.labels, meta.resource_version)
     return state
 
 

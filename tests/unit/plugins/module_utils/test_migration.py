@@ -220,8 +220,8 @@ def test_stack_info_kserve_children_grouped_by_owner_and_filters():
     route = accepted({"metadata": {"name": "qwen-kserve-route", "namespace": "llm", "ownerReferences": owner},
                       "spec": {"parentRefs": [GATEWAY], "rules": [{"backendRefs": [
                           {"kind": "InferencePool", "name": "qwen-inference-pool"}]}]}})
-    pool = {"apiVersion": "inference.networking.k8s.io/v1", "metadata": {"name": "qwen-inference-pool", "namespace": "llm",
-                                                                          "ownerReferences": owner},
+    pool_meta = {"name": "qwen-inference-pool", "namespace": "llm", "ownerReferences": owner}
+    pool = {"apiVersion": "inference.networking.k8s.io/v1", "metadata": pool_meta,
             "spec": {"selector": {"matchLabels": {"kserve.io/component": "workload"}}}}
     listings = llmd_listings()
     listings.update({
