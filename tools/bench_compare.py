@@ -5,6 +5,7 @@
 
     python tools/bench_compare.py                      # all tools at 50, 200 and 500 streams, then the ceiling
     python tools/bench_compare.py --tools ours --streams 50,500 --duration 10
+    python tools/bench_compare.py --server llm-d-inference-sim      # llm-d's simulator (tools/build.sh builds it)
     make bench-compare
 
 The simulator (tools/inference_sim.py) runs on CPU core 1 and every tool on core 0 (``taskset``), so a tool
@@ -91,9 +92,53 @@ class Simulator(object):
             self.call("/sim/config", options)
         self.call("/sim/reset", {})
 
+    def stats(self):
+        stats = self.call("/sim/stats")
+        del stats["models"]
+        return stats
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+class LlmdSimulator(Simulator):
+    """llm-d's own simulator (Go), built from the module proxy by tools/build.sh llm-d-inference-sim. It has no
+    timing self-measurement, so the simulator columns stay empty."""
+
+    def __init__(self, ttft_ms, itl_ms):
+        version = dict(line.strip().split("=", 1) for line in open(os.path.join(ROOT, "tools", "versions.env"))
+                       if line.startswith("LLM_D_INFERENCE_SIM_VERSION="))["LLM_D_INFERENCE_SIM_VERSION"]
+        cache = os.environ.get("LLMD_XKS_CACHE", os.path.expanduser("~/.cache/llmd-xks"))
+        binary = os.path.join(cache, "bin", "llm-d-inference-sim-" + version, "llm-d-inference-sim")
+        if not os.path.exists(binary):
+            log("building llm-d-inference-sim %s from the Go module proxy (tools/build.sh)" % version)
+            subprocess.run(["bash", os.path.join(ROOT, "tools", "build.sh"), "llm-d-inference-sim"], check=True)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = subprocess.Popen(
+            pinned(1, [binary, "--port", str(self.port), "--model", MODEL, "--force-dummy-tokenizer",
+                       "--time-to-first-token", "%gms" % ttft_ms, "--inter-token-latency", "%gms" % itl_ms,
+                       "--max-num-seqs", "100000"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/v1/models", timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("llm-d-inference-sim did not start")
+                time.sleep(0.2)
+
+    def reset(self, **options):
+        pass
+
+    def stats(self):
+        return None
+
+
+SERVERS = {"inference-sim": Simulator, "llm-d-inference-sim": LlmdSimulator}
 
 
 def pct(values, p):
@@ -318,10 +363,11 @@ def table(rows, args):
         if r.get("error"):
             lines.append("| %s | %d | - | - | - | - | - | - | %s |" % (r["tool"], r["streams"], r["error"]))
             continue
+        sim = r["sim"] or {"lateness_ms": {}}
         lines.append("| %s | %d | %s | %s | %s | %s | %d | %s | %s |" % (
             r["tool"], r["streams"], fmt(r["ttft_p50"] - args.ttft_ms), fmt(r["ttft_p99"] - args.ttft_ms),
-            fmt(r["tpot_p50"] - args.itl_ms), fmt(r["sim"]["peak_events_per_s"], "%d"), r["completed"],
-            fmt(r["sim"]["lateness_ms"]["p99"], "%.1f"), r.get("note") or ""))
+            fmt(r["tpot_p50"] - args.itl_ms), fmt(sim.get("peak_events_per_s"), "%d"), r["completed"],
+            fmt(sim["lateness_ms"].get("p99"), "%.1f"), r.get("note") or ""))
     return "\n".join(lines)
 
 
@@ -339,7 +385,7 @@ def ceiling(args):
             finally:
                 args.output_tokens = saved
             rows.append(dict(streams=streams, events_per_s=result["tool_events_per_s"], cpu=result["cpu"],
-                             completed=result["completed"], sim=sim.call("/sim/stats")))
+                             completed=result["completed"], sim=sim.stats()))
         return rows
     finally:
         sim.stop()
@@ -348,6 +394,9 @@ def ceiling(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", default="ours,guidellm,inference-perf")
+    parser.add_argument("--server", default="inference-sim", choices=sorted(SERVERS),
+                        help="the simulator: ours (tools/inference_sim.py, measures its own lateness) or llm-d's "
+                             "(built from the Go module proxy on first use)")
     parser.add_argument("--streams", default="50,200,500")
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (ours excludes them)")
@@ -379,12 +428,12 @@ def main(argv=None):
     unknown = [t for t in tools if t not in TOOLS]
     if unknown:
         parser.error("unknown tool(s) %s; known: %s" % (", ".join(unknown), ", ".join(TOOLS)))
-    print("truth: TTFT %.1f ms, ITL %.1f ms, %d prompt words, %d output tokens; tools on core 0, simulator on core 1 "
-          "(nice %d); %.0f s per run; load average before: %s" % (
-              args.ttft_ms, args.itl_ms, args.input_tokens, args.output_tokens, args.nice, args.duration,
+    print("truth (%s): TTFT %.1f ms, ITL %.1f ms, %d prompt words, %d output tokens; tools on core 0, simulator on "
+          "core 1 (nice %d); %.0f s per run; load average before: %s" % (
+              args.server, args.ttft_ms, args.itl_ms, args.input_tokens, args.output_tokens, args.nice, args.duration,
               " ".join(open("/proc/loadavg").read().split()[:3]) if os.path.exists("/proc/loadavg") else "?"), flush=True)
     rows = []
-    sim = Simulator(args.ttft_ms, args.itl_ms)
+    sim = SERVERS[args.server](args.ttft_ms, args.itl_ms)
     try:
         for tool in tools:
             for streams in args.streams:
@@ -399,8 +448,7 @@ def main(argv=None):
                     if "install" in str(exc) or "no suitable Python" in str(exc):
                         break
                     continue
-                row.update(tool=tool, streams=streams, sim=sim.call("/sim/stats"), seconds=round(time.time() - started, 1))
-                del row["sim"]["models"]
+                row.update(tool=tool, streams=streams, sim=sim.stats(), seconds=round(time.time() - started, 1))
                 rows.append(row)
                 log("%s at %d streams: TTFT p50 %.1f ms, p99 %.1f ms, TPOT %.2f ms, %d completed" % (
                     tool, streams, row["ttft_p50"], row["ttft_p99"], row["tpot_p50"], row["completed"]))
@@ -411,7 +459,7 @@ def main(argv=None):
           "busiest second (the same count for every tool). Sim late p99: how late the simulator's own writes were (ms).")
     print(table(rows, args))
     result = dict(config=dict((k, v) for k, v in vars(args).items() if k != "json"), rows=rows)
-    if not args.no_ceiling:
+    if not args.no_ceiling and args.server == "inference-sim":
         log("ceiling: our generator alone, ITL 0")
         try:
             result["ceiling"] = ceiling(args)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the local control-plane tools from the Go module proxy and cache them by version.
-#   tools/build.sh [tool ...]     tools: kubernetes etcd kwok helm helmfile (default: all)
+#   tools/build.sh [tool ...]     tools: kubernetes etcd kwok helm helmfile (default: all of these)
+#                                 and, on request only, llm-d-inference-sim (llm-d's vLLM simulator)
 # A tool already in the cache is not rebuilt. KUBEBUILDER_ASSETS (envtest binaries) or a binary on
 # PATH with the pinned version is used instead of building.
 set -euo pipefail
@@ -67,6 +68,9 @@ build_simple() {  # tool version module package binary-name [ldflags]
 build_etcd() { build_simple etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3 etcd; }
 build_kwok() { build_simple kwok "$KWOK_VERSION" sigs.k8s.io/kwok sigs.k8s.io/kwok/cmd/kwok kwok \
   "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"; }
+# pure Go since v0.8.0 (no libzmq/tokenizers cgo); only built on request (tools/build.sh llm-d-inference-sim)
+build_llm_d_inference_sim() { build_simple llm-d-inference-sim "$LLM_D_INFERENCE_SIM_VERSION" \
+  github.com/llm-d/llm-d-inference-sim github.com/llm-d/llm-d-inference-sim/cmd/llm-d-inference-sim llm-d-inference-sim; }
 build_helm() {
   local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
   build_simple helm "$HELM_VERSION" helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm helm \
