@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import json
 import time
 import traceback
@@ -168,7 +169,9 @@ class StreamParser(object):
         self.saw_usage = False
         self.token_key = b'"content":"' if chat else b'"text":"'
 
-    def feed(self, data, now):
+    def feed(self, data, now, times=None):
+        """``times``: optional deque with the arrival time of each event terminator in ``data``, in order (see
+        ``Arrivals``); an event without one gets ``now``."""
         if self.buf:
             data = self.buf + data
         if b"\r" in data:
@@ -176,14 +179,15 @@ class StreamParser(object):
         events = data.split(b"\n\n")
         self.buf = events.pop()
         for event in events:
+            at = times.popleft() if times else now
             if event[:6] == b"data: " and b"\n" not in event:
-                self._event(event[6:], now)
+                self._event(event[6:], at)
                 continue
             # the general case: several lines per event; data fields are joined with newlines
             fields = [line[5:].lstrip(b" ") if line[:5] == b"data:" else None for line in event.split(b"\n")]
             fields = [f for f in fields if f is not None]
             if fields:
-                self._event(b"\n".join(fields), now)
+                self._event(b"\n".join(fields), at)
 
     def _event(self, payload, now):
         rec = self.record
@@ -262,6 +266,60 @@ class StreamParser(object):
             rec.fail("no_finish_reason", "no choice carried a finish_reason")
 
 
+class Arrivals(object):
+    """Socket-read times of one connection, taken in the protocol's ``data_received``.
+
+    When many streams have data at once, the event loop first runs every socket read, then resumes the waiting
+    coroutines one by one; a time taken when the coroutine resumes carries the processing of all the others
+    (milliseconds at hundreds of streams). The read itself is timestamped here, with the number of SSE event
+    terminators (blank lines) it carries, so each event gets the time its last byte arrived. Works with the
+    standard selector event loop (the transport looks ``data_received`` up on every read); where it cannot be
+    installed or counts disagree (CRLF streams), the parser falls back to the resume time.
+    """
+
+    __slots__ = ("reads",)
+
+    def __init__(self, proto):
+        self.reads = []
+        original = proto.data_received
+        reads = self.reads
+        pc = time.perf_counter
+
+        def data_received(data):
+            if data:
+                reads.append((pc(), data.count(b"\n\n")))
+            original(data)
+
+        proto.data_received = data_received
+
+    @staticmethod
+    def of(resp):
+        """The Arrivals of the response's connection (installed on first use of the connection), or None."""
+        conn = resp.connection
+        proto = getattr(conn, "protocol", None) if conn is not None else None
+        if proto is None:
+            return None
+        arrivals = getattr(proto, "_llmd_xks_arrivals", None)
+        if arrivals is None:
+            try:
+                arrivals = Arrivals(proto)
+                proto._llmd_xks_arrivals = arrivals
+            except AttributeError:  # a protocol without instance attributes: use resume times
+                return None
+        return arrivals
+
+    def take(self):
+        """A deque of one time per event terminator read since the last call (empty when nothing was counted)."""
+        reads = self.reads
+        if len(reads) == 1:
+            t, n = reads[0]
+            del reads[:]
+            return collections.deque((t,) * n)
+        out = collections.deque(t for t, n in reads for dummy in range(n))
+        del reads[:]
+        return out
+
+
 class Client(object):
     """Sends streaming requests over one shared aiohttp session (create it inside the running loop)."""
 
@@ -310,8 +368,15 @@ class Client(object):
                     record.fail("http_status", "HTTP %d: %s" % (resp.status, text[:300].strip()))
                     return record
                 feed = parser.feed
-                async for data in resp.content.iter_any():
-                    feed(data, pc())
+                arrivals = Arrivals.of(resp)
+                if arrivals is None:
+                    async for data in resp.content.iter_any():
+                        feed(data, pc())
+                else:
+                    take = arrivals.take
+                    async for data in resp.content.iter_any():
+                        feed(data, pc(), take())
+                    arrivals.reads[:] = []  # the connection goes back to the pool
                 record.end = pc()
         except aiohttp.ServerTimeoutError as exc:
             record.end = pc()
