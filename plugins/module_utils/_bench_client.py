@@ -266,6 +266,14 @@ class StreamParser(object):
             rec.fail("no_finish_reason", "no choice carried a finish_reason")
 
 
+def _url(text):
+    try:
+        from yarl import URL  # aiohttp's own URL type
+    except ImportError:
+        return text
+    return URL(text)
+
+
 class Arrivals(object):
     """Socket-read times of one connection, taken in the protocol's ``data_received``.
 
@@ -327,9 +335,10 @@ class Client(object):
                  model_header=None, validate_certs=True):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
-        self.url = endpoint_url(url, api)
+        # parsed once (yarl.URL): aiohttp would parse a string URL on every request
+        self.url = _url(endpoint_url(url, api))
         # per-model endpoints (KServe serves each model under its own path) and the header a gateway routes on
-        self.model_urls = dict((m, endpoint_url(u, api)) for m, u in (model_urls or {}).items())
+        self.model_urls = dict((m, _url(endpoint_url(u, api))) for m, u in (model_urls or {}).items())
         self.model_header = model_header
         self.chat = api == "chat"
         self.headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}

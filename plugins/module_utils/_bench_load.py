@@ -232,11 +232,13 @@ def expected_requests(stage):
     return int(seconds * float(stage["level"]) * 1.2) + 16 + warm
 
 
-async def run_stage(client, make_body, workload, st, seed=0):
-    """Runs one stage; returns when every request it sent has finished."""
+async def run_stage(client, make_body, workload, st, seed=0, feed=None):
+    """Runs one stage; returns when every request it sent has finished. ``feed``: the stage's ``Prepared``
+    bodies (build them before starting the clocks: building blocks the event loop)."""
     stage = st.stage
     pc = time.perf_counter
-    feed = Prepared(workload, make_body, expected_requests(stage))
+    if feed is None:
+        feed = Prepared(workload, make_body, expected_requests(stage))
     st.started = pc()
     mode = stage["mode"]
     if mode == "concurrency":

@@ -269,10 +269,11 @@ async def _run(spec, progress):
                 stage = planned[index]
             before = await scrape.scrape_all(client.session, spec["metrics_urls"]) if spec["metrics_urls"] else None
             st = load.StageState(stage, index)
+            feed = load.Prepared(workload, make_body, load.expected_requests(stage))
             state["stage"] = st
             monitor.start()
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            await load.run_stage(client, make_body, workload, st, seed=(wl_spec["seed"] or 0) + index)
+            await load.run_stage(client, make_body, workload, st, seed=(wl_spec["seed"] or 0) + index, feed=feed)
             cpu1, wall1 = time.process_time(), time.perf_counter()
             await monitor.stop()
             after = await scrape.scrape_all(client.session, spec["metrics_urls"]) if spec["metrics_urls"] else None
