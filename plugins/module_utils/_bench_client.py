@@ -2,8 +2,10 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """PRIVATE to the llmd.xks collection: the streaming client of the benchmark.
 
-One aiohttp ``ClientSession`` sends OpenAI-compatible ``/v1/completions`` or ``/v1/chat/completions``
-requests with ``stream: true`` and ``stream_options.include_usage``, and fills one ``Record`` per request.
+Sends OpenAI-compatible ``/v1/completions`` or ``/v1/chat/completions`` requests with ``stream: true`` and
+``stream_options.include_usage`` and fills one ``Record`` per request: plain ``http://`` endpoints through the lean
+keep-alive client of ``_bench_http`` (events stamped with the kernel's receive time), ``https://`` through one
+aiohttp ``ClientSession`` (events stamped with the socket read, see ``Arrivals``).
 
 Timing rules (see docs/benchmark.md):
 * ``start`` is ``time.perf_counter()`` just before the POST (connection set-up included, as in vLLM);
@@ -23,11 +25,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import asyncio
 import collections
 import json
 import time
 import traceback
 from array import array
+from urllib.parse import urlsplit
+
+from ansible_collections.llmd.xks.plugins.module_utils import _bench_http as http
 
 AIOHTTP_IMPORT_ERROR = None
 try:
@@ -328,11 +334,88 @@ class Arrivals(object):
         return out
 
 
+class _Exchange(object):
+    """One request over the lean HTTP client (``_bench_http``): fills the record from the protocol's callbacks."""
+
+    __slots__ = ("record", "parser", "future", "error_body", "answered")
+
+    def __init__(self, record, parser, future):
+        self.record = record
+        self.parser = parser
+        self.future = future
+        self.error_body = None
+        self.answered = False
+
+    def head(self, status, headers):
+        rec = self.record
+        self.answered = True
+        rec.status = status
+        for name in POD_HEADERS:
+            pod = headers.get(name)
+            if pod:
+                rec.pod = pod
+                break
+        if status >= 300:
+            self.error_body = []
+        elif headers.get("content-encoding", "identity").lower() != "identity":
+            rec.fail("stream_error", "compressed answer (Content-Encoding %s) although none was asked for"
+                     % headers["content-encoding"])
+
+    def body(self, data, now):
+        if self.error_body is not None:
+            if len(self.error_body) < 64:
+                self.error_body.append(data)
+        else:
+            self.parser.feed(data, now)
+
+    def done(self, now):
+        rec = self.record
+        rec.end = now
+        if self.error_body is not None:
+            text = b"".join(self.error_body).decode("utf-8", "replace")
+            rec.fail("http_status", "HTTP %d: %s" % (rec.status, text[:300].strip()))
+        else:
+            self.parser.finish()
+        if not self.future.done():
+            self.future.set_result(None)
+
+    def fail(self, kind, detail, now):
+        rec = self.record
+        rec.end = now
+        if kind == "protocol":
+            self.parser.finish()
+            rec.fail("stream_error", detail[:300])
+        elif not self.answered:
+            rec.fail("connection", detail[:300])
+        else:
+            if rec.first is not None or rec.events:
+                self.parser.finish()  # cut mid-stream: stream_cut unless something else came first
+            rec.fail("connection", detail[:300])
+        if not self.future.done():
+            self.future.set_result(kind)
+
+    def expire(self, timeout, conn):
+        """The request timeout: drop the connection, the record fails with ``timeout``."""
+        if self.future.done():
+            return
+        if conn is not None:
+            conn.abort()
+        rec = self.record
+        rec.end = time.perf_counter()
+        rec.fail("timeout", "no complete answer within %.1f s" % timeout)
+        self.future.set_result("timeout")
+
+
 class Client(object):
-    """Sends streaming requests over one shared aiohttp session (create it inside the running loop)."""
+    """Sends streaming requests; create it inside the running loop.
+
+    Plain ``http://`` endpoints go through the lean HTTP/1.1 client of ``_bench_http`` (persistent keep-alive
+    connections, one per request in flight, parsing in the protocol's ``data_received``); ``https://`` endpoints,
+    and every endpoint with ``lean=False``, through one shared aiohttp session. ``session`` (aiohttp) also serves
+    the metrics scrapes."""
 
     def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0, model_urls=None,
-                 model_header=None, validate_certs=True):
+                 model_header=None, validate_certs=True, lean=True):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
         # parsed once (yarl.URL): aiohttp would parse a string URL on every request
@@ -352,12 +435,90 @@ class Client(object):
             connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300, enable_cleanup_closed=True,
                                            ssl=None if validate_certs else False),
             read_bufsize=1 << 20, timeout=self.timeout, headers=self.headers)
+        self.lean = lean
+        self._pools = {}  # (host, port) -> _bench_http.Pool
+        self._targets = {}  # model -> (pool, request head bytes) or None (aiohttp)
 
     async def close(self):
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
         await self.session.close()
+
+    def _target(self, model):
+        """(pool, pre-encoded request head) for the model's endpoint, or None when aiohttp serves it."""
+        try:
+            return self._targets[model]
+        except KeyError:
+            pass
+        url = str(self.model_urls.get(model, self.url) if self.model_urls else self.url)
+        target = None
+        parts = urlsplit(url)
+        if self.lean and parts.scheme == "http" and parts.hostname:
+            port = parts.port or 80
+            key = (parts.hostname, port)
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = http.Pool(parts.hostname, port, self.timeout.sock_connect)
+            headers = dict(self.headers)
+            headers["User-Agent"] = "llmd.xks-benchmark"
+            headers["Accept-Encoding"] = "identity"
+            if self.model_header and model:
+                headers[self.model_header] = model
+            path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+            target = (pool, http.request_head("POST", parts.hostname, port, path, headers))
+        self._targets[model] = target
+        return target
 
     async def send(self, body, record):
         """POST ``body`` (bytes), stream the answer into ``record``; never raises for request failures."""
+        target = self._target(record.model)
+        if target is not None:
+            return await self._send_lean(body, record, target)
+        return await self._send_aiohttp(body, record)
+
+    async def _send_lean(self, body, record, target):
+        pool, head = target
+        pc = time.perf_counter
+        loop = asyncio.get_running_loop()
+        timeout = self.timeout.total
+        record.start = pc()
+        deadline = loop.time() + timeout
+        data = b"%s%d\r\n\r\n%s" % (head, len(body), body)
+        parser = StreamParser(record, self.chat)
+        for attempt in (0, 1):
+            conn = pool.take()
+            fresh = conn is None
+            if fresh:
+                try:
+                    conn = await pool.connect(deadline - loop.time())
+                except (asyncio.TimeoutError, TimeoutError):
+                    record.end = pc()
+                    record.fail("timeout", "no connection within %.1f s" % min(timeout, pool.connect_timeout))
+                    return record
+                except OSError as exc:
+                    record.end = pc()
+                    record.fail("connection", "%s: %s" % (type(exc).__name__, str(exc)[:300]))
+                    return record
+            future = loop.create_future()
+            exchange = _Exchange(record, parser, future)
+            timer = loop.call_at(deadline, exchange.expire, timeout, conn)
+            try:
+                conn.request(data, exchange)
+                result = await future
+            except asyncio.CancelledError:
+                conn.abort()
+                raise
+            finally:
+                timer.cancel()
+            if result == "closed" and not fresh and not exchange.answered and attempt == 0:
+                # a kept-alive connection the server closed meanwhile: once more on a new connection
+                record.error = record.error_detail = record.end = None
+                continue
+            return record
+        return record
+
+    async def _send_aiohttp(self, body, record):
         pc = time.perf_counter
         parser = StreamParser(record, self.chat)
         url = self.model_urls.get(record.model, self.url) if self.model_urls else self.url
