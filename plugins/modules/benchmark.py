@@ -30,7 +30,8 @@ description:
     self-contained C(<report_name>.html) with charts; with O(compare_with), also a side-by-side comparison.
   - Check mode validates the options and returns the plan without sending any request.
   - Runs on the host that executes the task (usually the controller); that host needs network access to O(url) and
-    the Python library C(aiohttp). For trustworthy numbers give it a CPU core of its own.
+    the Python library C(aiohttp) (used for https and metric scrapes; plain http goes through a lean HTTP/1.1 client
+    that stamps each read with the kernel's receive time). For trustworthy numbers give it a CPU core of its own.
 author:
   - llmd.xks maintainers (@llmd-xks)
 attributes:
