@@ -87,7 +87,7 @@ def test_ossm_from_manifests_with_cni_and_injection_labels(kubeconfig):
 
 def test_ossm_refuses_an_istio_without_inference_pool_v1(kubeconfig):
     run = run_playbook(kubeconfig, roles=["ossm"], extra_vars=dict(local_sources(), ossm_istio_version="v1.26.6"))
-    assert run.failed and "supports only inference.networking.k8s.io/v1, from Istio 1.27" in run.stdout, run.explain()
+    assert run.failed and "from Istio 1.28 on" in run.stdout, run.explain()
 
 
 def llm_d_vars(tmp_path, namespace, **extra):
