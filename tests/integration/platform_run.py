@@ -15,7 +15,6 @@ import yaml
 from ansible_task import REPO, ansible_env
 
 
-
 def _shared():
     """shared/ (upstream CRDs, presets): LLMD_XKS_SHARED, else beside the repository (CI), else /work/shared, as
     tools/cluster.sh looks for it."""
