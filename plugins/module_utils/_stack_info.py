@@ -24,6 +24,8 @@ from ansible_collections.llmd.xks.plugins.module_utils._resources import (
     HTTP_ROUTE,
     LEADER_WORKER_SET,
     LLM_INFERENCE_SERVICE,
+    MissingCRDError,
+    negotiate_collection,
 )
 from ansible_collections.llmd.xks.plugins.module_utils._wait import (
     conditions_by_type,
@@ -84,9 +86,10 @@ class Snapshot(object):
     def __init__(self, client, namespace):
         self.namespace = namespace
         ns = "/namespaces/%s" % namespace
-        self.services = _items(client, "/apis/%s%s/%s" % (LLM_INFERENCE_SERVICE.versions[0], ns, LLM_INFERENCE_SERVICE.plural))
-        if not self.services:
-            self.services = _items(client, "/apis/%s%s/%s" % (LLM_INFERENCE_SERVICE.versions[1], ns, LLM_INFERENCE_SERVICE.plural))
+        try:
+            self.services = negotiate_collection(client, LLM_INFERENCE_SERVICE, namespace)[1].get("items", [])
+        except MissingCRDError:
+            self.services = []
         self.routes = _items(client, "/apis/%s%s/%s" % (HTTP_ROUTE.versions[0], ns, HTTP_ROUTE.plural))
         self.pools = []
         for api in POOL_APIS:
