@@ -39,7 +39,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIM = os.path.join(ROOT, "tools", "inference_sim.py")
+SIM = os.environ.get("BENCH_SIM_SCRIPT") or os.path.join(ROOT, "tools", "inference_sim.py")
 VENVS = os.path.join(ROOT, ".cache", "bench-venv")
 TOKENIZER = os.path.join(ROOT, ".cache", "bench-tokenizer")
 GUIDELLM = "guidellm==0.8.1"
@@ -92,8 +92,8 @@ class Simulator(object):
             self.call("/sim/config", options)
         self.call("/sim/reset", {})
 
-    def stats(self):
-        stats = self.call("/sim/stats")
+    def stats(self, since=None):
+        stats = self.call("/sim/stats" + ("?since=%r" % since if since is not None else ""))
         del stats["models"]
         return stats
 
@@ -134,7 +134,7 @@ class LlmdSimulator(Simulator):
     def reset(self, **options):
         pass
 
-    def stats(self):
+    def stats(self, since=None):
         return None
 
 
@@ -154,10 +154,12 @@ def pct(values, p):
 # ------------------------------------------------------------------------------------------------ our tool
 
 OURS_SCRIPT = r"""
-import json, sys
+import json, sys, time
 from ansible_collections.llmd.xks.plugins.module_utils._bench_run import run_benchmark
 spec = json.loads(sys.argv[1])
+before = time.monotonic()  # the run's clock starts a few ms later: record times are relative to that start
 report = run_benchmark(spec)
+report["bench_compare_monotonic_before"] = before
 with open(sys.argv[2], "w") as handle:
     json.dump(report, handle)
 """
@@ -165,7 +167,7 @@ with open(sys.argv[2], "w") as handle:
 
 def run_ours(sim, streams, args, duration=None, warmup=2.0):
     out = tempfile.mktemp(suffix=".json")
-    spec = dict(url=sim.url, model=MODEL, keep_records=False, timeout=120,
+    spec = dict(url=sim.url, model=MODEL, keep_records=True, timeout=120,
                 profile=dict(type="concurrency", concurrency=streams, duration=duration or args.duration, warmup=warmup),
                 workload=dict(type="random", input_tokens=args.input_tokens, output_tokens=args.output_tokens))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
@@ -180,9 +182,12 @@ def run_ours(sim, streams, args, duration=None, warmup=2.0):
     m = stage["metrics"]
     client = stage["client"]
     note = "client-bound: %s" % "; ".join(client["reasons"]) if client["client_bottleneck"] else ""
+    # the simulator's own TTFTs are compared over the measured window only (warm-up excluded, as ours does)
+    starts = [r["start_s"] for r in stage["records"] if not r["warmup"] and r["start_s"] is not None]
+    since = report["bench_compare_monotonic_before"] + min(starts) if starts else None
     return dict(ttft_p50=m["median_ttft_ms"], ttft_p99=m["p99_ttft_ms"], tpot_p50=m["median_tpot_ms"],
                 completed=m["completed"], failed=m["failed"], tool_events_per_s=client.get("events_per_second"),
-                cpu=client.get("cpu_percent"), note=note)
+                cpu=client.get("cpu_percent"), note=note, since=since)
 
 
 # ------------------------------------------------------------------------------------------- other tools
@@ -357,17 +362,23 @@ def fmt(value, spec="%+.1f"):
 
 def table(rows, args):
     head = ("tool", "streams", "TTFT p50 err", "TTFT p99 err", "TPOT p50 err", "peak events/s", "completed",
-            "sim late p99", "note")
+            "served TTFT p50 / p99", "err vs served p50 / p99", "sim late p99", "note")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("error"):
-            lines.append("| %s | %d | - | - | - | - | - | - | %s |" % (r["tool"], r["streams"], r["error"]))
+            lines.append("| %s | %d | %s| %s |" % (r["tool"], r["streams"], "- | " * (len(head) - 3), r["error"]))
             continue
         sim = r["sim"] or {"lateness_ms": {}}
-        lines.append("| %s | %d | %s | %s | %s | %s | %d | %s | %s |" % (
+        served = sim.get("first_token_ms") or {}
+        if served.get("count"):
+            served_cols = ("%.1f / %.1f" % (served["p50"], served["p99"]),
+                           "%s / %s" % (fmt(r["ttft_p50"] - served["p50"]), fmt(r["ttft_p99"] - served["p99"])))
+        else:
+            served_cols = ("-", "-")
+        lines.append("| %s | %d | %s | %s | %s | %s | %d | %s | %s | %s | %s |" % ((
             r["tool"], r["streams"], fmt(r["ttft_p50"] - args.ttft_ms), fmt(r["ttft_p99"] - args.ttft_ms),
-            fmt(r["tpot_p50"] - args.itl_ms), fmt(sim.get("peak_events_per_s"), "%d"), r["completed"],
-            fmt(sim["lateness_ms"].get("p99"), "%.1f"), r.get("note") or ""))
+            fmt(r["tpot_p50"] - args.itl_ms), fmt(sim.get("peak_events_per_s"), "%d"), r["completed"]) + served_cols +
+            (fmt(sim["lateness_ms"].get("p99"), "%.1f"), r.get("note") or "")))
     return "\n".join(lines)
 
 
@@ -448,7 +459,8 @@ def main(argv=None):
                     if "install" in str(exc) or "no suitable Python" in str(exc):
                         break
                     continue
-                row.update(tool=tool, streams=streams, sim=sim.stats(), seconds=round(time.time() - started, 1))
+                row.update(tool=tool, streams=streams, sim=sim.stats(row.pop("since", None)),
+                           seconds=round(time.time() - started, 1))
                 rows.append(row)
                 log("%s at %d streams: TTFT p50 %.1f ms, p99 %.1f ms, TPOT %.2f ms, %d completed" % (
                     tool, streams, row["ttft_p50"], row["ttft_p99"], row["tpot_p50"], row["completed"]))
@@ -456,7 +468,10 @@ def main(argv=None):
         sim.stop()
     print()
     print("Errors are the tool's number minus the truth, in ms. Peak events/s: SSE events the simulator wrote in its "
-          "busiest second (the same count for every tool). Sim late p99: how late the simulator's own writes were (ms).")
+          "busiest second (the same count for every tool). Served TTFT: what the simulator actually served, from each "
+          "request's arrival (kernel receive time) to the end of its first token's write, over the tool's measured "
+          "window; err vs served: the tool's own error, the simulator's lateness taken out. Sim late p99: how late "
+          "the simulator's writes were against their schedule (ms).")
     print(table(rows, args))
     result = dict(config=dict((k, v) for k, v in vars(args).items() if k != "json"), rows=rows)
     if not args.no_ceiling and args.server == "inference-sim":

@@ -10,7 +10,6 @@ import time
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import inference_sim  # noqa: E402
@@ -20,16 +19,12 @@ def run_with_sim(scenario, models=("sim-a", "sim-b"), **options):
     """Start the simulator with options, run scenario(session, base_url, sim) and return its result."""
     async def main():
         sim = inference_sim.Simulator(models, **options)
-        runner = web.AppRunner(inference_sim.build_app(sim), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        server = await inference_sim.HttpServer(sim).start("127.0.0.1", 0)
         try:
             async with aiohttp.ClientSession() as session:
-                return await scenario(session, "http://127.0.0.1:%d" % port, sim)
+                return await scenario(session, "http://127.0.0.1:%d" % server.port, sim)
         finally:
-            await runner.cleanup()
+            server.close()
     return asyncio.run(main())
 
 
@@ -233,3 +228,128 @@ def test_zero_itl_writes_a_response_in_one_write():
     events, stats = run_with_sim(scenario, ttft_ms=1, itl_ms=0)
     assert len(events) == 52 and events[-1][1] == "[DONE]"
     assert stats["events"] == 1 and stats["sse_events"] == 52  # one write, 52 SSE events
+
+
+async def exchange(port, data, until=b"", close=False):
+    """Writes raw bytes on a new connection and reads until ``until`` (or EOF); returns what was read."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    got = b""
+    while not (until and until in got):
+        chunk = await asyncio.wait_for(reader.read(65536), 5)
+        if not chunk:
+            break
+        got += chunk
+    if close:
+        writer.close()
+    return got, reader, writer
+
+
+def run_raw(scenario, **options):
+    async def main():
+        sim = inference_sim.Simulator(["sim-a"], **options)
+        server = await inference_sim.HttpServer(sim).start("127.0.0.1", 0)
+        try:
+            return await scenario(server.port, sim)
+        finally:
+            server.close()
+    return asyncio.run(main())
+
+
+def test_http_keep_alive_pipelining_and_refusals():
+    async def scenario(port, sim):
+        results = {}
+        # two pipelined requests in one write: two answers, in order, on the same connection
+        got, reader, writer = await exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                   b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", until=b"sim-a")
+        results["pipelined"] = got
+        writer.close()
+        results["chunked"] = (await exchange(port, b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
+                                                   b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))[0]
+        results["method"] = (await exchange(port, b"GET /v1/completions HTTP/1.1\r\nConnection: close\r\n\r\n"))[0]
+        results["path"] = (await exchange(port, b"GET /nope HTTP/1.0\r\n\r\n"))[0]
+        results["garbage"] = (await exchange(port, b"hello\r\n\r\n"))[0]
+        # Expect: 100-continue: the server asks for the body, then answers
+        body = json.dumps({"prompt": "a b", "max_tokens": 2}).encode()
+        head = (b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n"
+                % len(body))
+        got, reader, writer = await exchange(port, head, until=b"\r\n\r\n")
+        results["continue"] = got
+        writer.write(body)
+        got = b""
+        while b'"usage"' not in got:
+            got += await asyncio.wait_for(reader.read(65536), 5)
+        results["after_continue"] = got
+        writer.close()
+        return results
+    results = run_raw(scenario, ttft_ms=1, itl_ms=1)
+    first, second = results["pipelined"].split(b"HTTP/1.1 200 OK", 2)[1:]
+    assert b"Content-Length: 0" in first and b'"id": "sim-a"' in second
+    assert results["chunked"].startswith(b"HTTP/1.1 411 ") and b"Connection: close" in results["chunked"]
+    assert results["method"].startswith(b"HTTP/1.1 405 ") and b"use POST" in results["method"]
+    assert results["path"].startswith(b"HTTP/1.1 404 ") and b"Connection: close" in results["path"]
+    assert results["garbage"].startswith(b"HTTP/1.1 400 ")
+    assert results["continue"] == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert results["after_continue"].startswith(b"HTTP/1.1 200 OK") and b'"completion_tokens": 2' in \
+        results["after_continue"]
+
+
+def test_max_num_seqs_queues_and_the_wait_counts_in_ttft():
+    async def scenario(session, url, sim):
+        async def one(i):
+            body = {"prompt": "q %d" % i, "max_tokens": 5, "ignore_eos": True, "stream": True}
+            start = time.monotonic()
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                events = await read_events(resp)
+            return events[0][0] - start, len(events)
+        tasks = [asyncio.ensure_future(one(i)) for i in range(3)]
+        await asyncio.sleep(0.01)
+        async with session.get(url + "/metrics") as resp:
+            during = await resp.text()
+        results = await asyncio.gather(*tasks)
+        return results, during, sim.timing_stats(), sim.stats["sim-a"]
+    results, during, stats, model = run_with_sim(scenario, models=("sim-a",), ttft_ms=20, itl_ms=10, max_num_seqs=1)
+    assert metric(during, "vllm:num_requests_running", "sim-a") == 1
+    assert metric(during, "vllm:num_requests_waiting", "sim-a") == 2
+    ttfts = sorted(ttft for ttft, count in results)
+    assert [count for ttft, count in results] == [6, 6, 6]
+    # each request runs 20 + 4 x 10 = 60 ms; the second and third waited one and two of those before their TTFT
+    assert 0.019 < ttfts[0] < 0.045 and 0.075 < ttfts[1] < 0.12 and 0.135 < ttfts[2] < 0.2
+    served = sorted(stats["first_token_ms"][p] for p in ("p50", "max"))
+    assert stats["first_token_ms"]["count"] == 3 and 75 < served[0] < 120 and 135 < served[1] < 200
+    assert (model.running, model.waiting) == (0, 0)
+
+
+def test_served_ttft_counts_from_arrival_and_since_limits_it():
+    async def scenario(session, url, sim):
+        async def one(i):
+            body = {"prompt": "s %d" % i, "max_tokens": 2, "stream": True}
+            async with session.post(url + "/v1/completions", json=body) as resp:
+                await read_events(resp)
+        await asyncio.gather(*[one(i) for i in range(4)])
+        middle = time.monotonic()
+        await asyncio.gather(*[one(i) for i in range(4, 6)])
+        async with session.get(url + "/sim/stats?since=%r" % middle) as resp:
+            later = await resp.json()
+        async with session.get(url + "/sim/stats?since=soon") as resp:
+            bad = resp.status
+        return sim.timing_stats(), later, bad
+    everything, later, bad = run_with_sim(scenario, ttft_ms=30, itl_ms=1)
+    assert everything["first_token_ms"]["count"] == 6 and later["first_token_ms"]["count"] == 2
+    assert 30.0 <= everything["first_token_ms"]["p50"] < 45.0  # never early: the schedule counts from arrival
+    assert everything["read_delay_ms"]["count"] == 6 and everything["read_delay_ms"]["max"] < 30.0
+    assert bad == 400
+
+
+def test_client_that_goes_away_is_counted_and_frees_its_slot():
+    async def scenario(port, sim):
+        body = json.dumps({"prompt": "gone", "max_tokens": 50, "stream": True}).encode()
+        request = b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        got, reader, writer = await exchange(port, request, until=b"data: ")
+        writer.close()
+        await asyncio.sleep(0.2)
+        return got, sim.timing_stats()["models"]["sim-a"], sim.stats["sim-a"].running, sim.running
+    got, stats, running, total = run_raw(scenario, ttft_ms=1, itl_ms=20, max_num_seqs=1)
+    assert b"text/event-stream" in got and stats["failures"] == {"client_disconnected": 1}
+    assert (running, total) == (0, 0)
