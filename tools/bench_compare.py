@@ -371,7 +371,7 @@ def table(rows, args):
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("error"):
-            lines.append("| %s | %d | %s| %s |" % (r["tool"], r["streams"], "- | " * (len(head) - 3), r["error"]))
+            lines.append("| %s | %d | %s%s |" % (r["tool"], r["streams"], "- | " * (len(head) - 3), r["error"]))
             continue
         sim = r["sim"] or {"lateness_ms": {}}
         served = sim.get("first_token_ms") or {}
