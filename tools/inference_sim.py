@@ -78,6 +78,15 @@ VOCAB = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo li
          "quebec romeo sierra tango uniform victor whiskey xray yankee zulu").split()
 VOCAB_BYTES = [word.encode() for word in VOCAB]
 FINISH_REASONS = {"stop": 0, "length": 0, "abort": 0}  # vLLM exports every reason from the start
+PLAIN_METRICS = (  # name, type, help (vLLM's), ModelStats attribute
+    ("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", "running"),
+    ("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", "waiting"),
+    ("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.",
+     "queries"),
+    ("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.", "hits"),
+    ("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", "prompt_tokens"),
+    ("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", "generation_tokens"),
+)
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
                 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0)
 E2E_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
@@ -343,18 +352,9 @@ class Simulator(object):
             lines.extend(samples)
         labels = dict((m, 'engine="0",model_name="%s"' % m) for m in self.models)
         stats = self.stats.items()
-        family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
-               ["vllm:num_requests_running{%s} %d" % (labels[m], s.running) for m, s in stats])
-        family("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.",
-               ["vllm:num_requests_waiting{%s} %d" % (labels[m], s.waiting) for m, s in stats])
-        family("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.",
-               ["vllm:prefix_cache_queries_total{%s} %d" % (labels[m], s.queries) for m, s in stats])
-        family("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.",
-               ["vllm:prefix_cache_hits_total{%s} %d" % (labels[m], s.hits) for m, s in stats])
-        family("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.",
-               ["vllm:prompt_tokens_total{%s} %d" % (labels[m], s.prompt_tokens) for m, s in stats])
-        family("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.",
-               ["vllm:generation_tokens_total{%s} %d" % (labels[m], s.generation_tokens) for m, s in stats])
+        for name, kind, help_text, attribute in PLAIN_METRICS:
+            family(name, kind, help_text,
+                   ["%s{%s} %d" % (name, labels[m], getattr(s, attribute)) for m, s in stats])
         family("vllm:request_success_total", "counter", "Count of successfully processed requests.",
                ['vllm:request_success_total{%s,finished_reason="%s"} %d' % (labels[m], reason, n)
                 for m, s in stats for reason, n in sorted(dict(FINISH_REASONS, **s.success).items())])
