@@ -54,7 +54,7 @@ options:
     choices: [completions, chat]
     default: completions
   model:
-    description: Served model name sent in every request. Give this or O(models).
+    description: Served model name sent in every request. Give this or O(models), not both (C(null) counts as not given).
     type: str
   models:
     description: A mix of models (for example the models of pattern 2); each request picks one by weight (seeded).
@@ -466,8 +466,8 @@ class ProgressFile(object):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("model", "models")], required_one_of=[("model", "models")])
+    # model/models: checked by bench.validate(), which names the field, so that model: null with models is accepted
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if AIOHTTP_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("aiohttp"), exception=AIOHTTP_IMPORT_ERROR)
     spec = bench.normalize(dict(module.params))

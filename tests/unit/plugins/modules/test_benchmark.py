@@ -81,12 +81,20 @@ def test_failures_are_loud_and_fail_on_errors(server, run_module, monkeypatch):
     (dict(workload=dict(type="shared_prefix", prefix_tokens=16, block_size=16)), "workload.prefix_tokens"),
     (dict(compare_with=["/nonexistent.json"]), "compare_with[0]"),
     (dict(slo=dict(ttft_ms=-1)), "slo.ttft_ms"),
+    (dict(models=[{"name": "a"}]), "model"),  # both model and models
+    (dict(model=None), "model"),  # neither
 ])
 def test_bad_input_names_the_field(server, run_module, extra, field):
     before = server.requests
     result = run_module(module, args(server, **extra), expect_failure=True)
     assert any(e.startswith(field + ":") for e in result["errors"]), result["errors"]
     assert server.requests == before
+
+
+def test_model_null_with_models_is_accepted(server, run_module):
+    result = run_module(module, args(server, model=None, models=[{"name": "a"}, {"name": "b", "weight": 3}]),
+                        check_mode=True)
+    assert result["changed"] is False and "plan" in result
 
 
 def test_compare_with_and_compare_module(server, run_module, tmp_path):
