@@ -223,13 +223,12 @@ class TimerHeap(object):
         self.libc.timerfd_settime(self.fd, 1, ctypes.byref(spec), None)  # 1 = TFD_TIMER_ABSTIME
 
     def run_due(self):
-        """Runs what is due now. Called before each request is parsed, so a burst of arriving requests does not
-        hold back writes that are already due."""
+        """Runs what is due now. Also called before each request is parsed, so a burst of arriving requests does
+        not hold back writes that are already due."""
         heap = self.heap
-        if heap and heap[0][0] <= time.monotonic():
-            while heap and heap[0][0] <= time.monotonic():
-                _when, _seq, callback, args = heapq.heappop(heap)
-                callback(*args)
+        while heap and heap[0][0] <= time.monotonic():
+            _when, _seq, callback, args = heapq.heappop(heap)
+            callback(*args)
 
     def _fire(self):
         try:
@@ -237,14 +236,9 @@ class TimerHeap(object):
         except BlockingIOError:
             pass
         self.armed = None
-        heap = self.heap
-        while heap:
-            now = time.monotonic()
-            if heap[0][0] > now:
-                self._arm(heap[0][0])
-                return
-            _when, _seq, callback, args = heapq.heappop(heap)
-            callback(*args)
+        self.run_due()
+        if self.heap:
+            self._arm(self.heap[0][0])
 
 
 class Simulator(object):
