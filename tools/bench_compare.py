@@ -44,7 +44,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIM = os.environ.get("BENCH_SIM_SCRIPT") or os.path.join(ROOT, "tools", "inference_sim.py")
+SIM = os.path.join(ROOT, "tools", "inference_sim.py")
 VENVS = os.path.join(ROOT, ".cache", "bench-venv")
 TOKENIZER = os.path.join(ROOT, ".cache", "bench-tokenizer")
 GUIDELLM = "guidellm==0.8.1"
@@ -393,18 +393,19 @@ def ceiling(args):
     rows = []
     runs = [(0.0, streams, args.ceiling_tokens) for streams in args.ceiling_streams]
     runs += [(args.ceiling_itl_ms, args.ceiling_itl_streams, args.output_tokens)] if args.ceiling_itl_ms else []
-    for itl_ms, streams, tokens in runs:
-        sim = Simulator(ttft_ms=1 if not itl_ms else args.ttft_ms, itl_ms=itl_ms)
-        saved = args.output_tokens
-        args.output_tokens = tokens
-        try:
+    sim = Simulator(ttft_ms=1, itl_ms=0)
+    saved = args.output_tokens
+    try:
+        for itl_ms, streams, tokens in runs:
+            sim.reset(ttft_ms=1.0 if not itl_ms else args.ttft_ms, itl_ms=itl_ms)
+            args.output_tokens = tokens
             result = run_ours(sim, streams, args, duration=args.ceiling_duration, warmup=1.0)
             rows.append(dict(streams=streams, itl_ms=itl_ms, output_tokens=tokens,
                              events_per_s=result["tool_events_per_s"], cpu=result["cpu"],
                              completed=result["completed"], note=result["note"], sim=sim.stats()))
-        finally:
-            args.output_tokens = saved
-            sim.stop()
+    finally:
+        args.output_tokens = saved
+        sim.stop()
     return rows
 
 

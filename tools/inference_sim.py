@@ -180,6 +180,9 @@ class ModelStats(object):
         self.ttft = Histogram(TTFT_BUCKETS)
         self.e2e = Histogram(E2E_BUCKETS)
 
+    def count_failure(self, reason):
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+
 
 class TimerHeap(object):
     """Runs callbacks at absolute loop.time() deadlines with sub-millisecond precision.
@@ -374,13 +377,13 @@ class Simulator(object):
     @staticmethod
     def _error(conn, status, message, kind, stats=None, reason=None):
         if stats is not None:
-            stats.failures[reason] = stats.failures.get(reason, 0) + 1
+            stats.count_failure(reason)
         conn.respond_json(status, {"object": "error", "message": message, "type": kind, "param": None,
                                    "code": status})
 
     def _generate(self, conn, request, chat):
-        arrival = request.arrival
-        self.read_delays.append(time.monotonic() - arrival)
+        arrival, parsed_at = request.arrival, time.monotonic()
+        self.read_delays.append(parsed_at - arrival)
         try:
             body = request.json()
         except ValueError:
@@ -432,11 +435,10 @@ class Simulator(object):
         stream = bool(body.get("stream"))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         cut = int(opts["drop_after"]) if drop else None
-        queued_at = time.monotonic()
 
         def start(queued):
             if conn.closed:  # the client gave up while the request waited
-                stats.failures["client_disconnected"] = stats.failures.get("client_disconnected", 0) + 1
+                stats.count_failure("client_disconnected")
                 self.running -= 1
                 return
             stats.running += 1
@@ -444,7 +446,7 @@ class Simulator(object):
             stats.hits += cached
             stats.prompt_tokens += prompt_len
             # TTFT counts from the request's arrival at the machine (what a client measures), plus any queueing
-            first_at = arrival + ttft + (time.monotonic() - queued_at if queued else 0.0)
+            first_at = arrival + ttft + (time.monotonic() - parsed_at if queued else 0.0)
             rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
             job = dict(conn=conn, stats=stats, chat=chat, rid=rid, model=model, words=words, first_at=first_at,
                        gaps=gaps, finish=finish, usage=usage, arrival=arrival, out_len=out_len)
@@ -478,7 +480,7 @@ class Simulator(object):
             stats.ttft.observe(first_token if first_token is not None else job["first_at"] - job["arrival"])
             stats.e2e.observe(time.monotonic() - job["arrival"])
         else:
-            stats.failures[outcome] = stats.failures.get(outcome, 0) + 1
+            stats.count_failure(outcome)
         self._release()
 
     def _full_response(self, job):
