@@ -10,8 +10,8 @@
   spec is snapshotted for a rollback), and the KServe gateways both must stay on during the change;
 * how traffic moves: ``weights`` (our own HTTPRoute on a gateway both stacks use gets weighted
   backendRefs in steps) or ``switch`` (both serve side by side, then the source is removed);
-* what removing the source deletes (its objects minus the target's) and what a rollback deletes
-  (the target's objects minus the source's).
+* what removing the source deletes (its objects and chart releases minus the target's) and what a
+  rollback deletes (the target's objects and chart releases minus the source's).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -158,4 +158,20 @@ def plan_migration(source, target, deployed, weight_steps=(50, 100), keep_paths=
         result["weighted_routes"] = [weighted_route(source_route, src["release"], tgt["release"], w) for w in steps]
     if keep_paths and src["stack"] in KSERVE_STACKS and tgt["stack"] not in KSERVE_STACKS:
         result["compat_routes"] = compat_routes(source, target)
+    result["remove_helmfile"] = helmfile_of(source, target)
+    result["rollback_helmfile"] = helmfile_of(target, source)
     return result
+
+
+def _releases(plan):
+    return ((plan.get("helmfile") or {}).get("definition") or {}).get("releases") or []
+
+
+def helmfile_of(plan, other):
+    """The helmfile of ``plan``'s chart releases that ``other`` does not declare (None when there are none)."""
+    keep = set((r["namespace"], r["name"]) for r in _releases(other))
+    releases = [r for r in _releases(plan) if (r["namespace"], r["name"]) not in keep]
+    if not releases:
+        return None
+    definition = dict(plan["helmfile"]["definition"], releases=releases)
+    return {"definition": definition, "skip_deps": plan["helmfile"]["skip_deps"]}

@@ -18,10 +18,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 import re
 
 from ansible_collections.llmd.xks.plugins.module_utils import _validate as check
+from ansible_collections.llmd.xks.plugins.module_utils._llmd import LlmdRenderer
 
 STACKS = ("istio_kserve", "gateway_api_llmd", "kserve_gke_gateway")
 KSERVE_STACKS = ("istio_kserve", "kserve_gke_gateway")
@@ -31,7 +31,6 @@ STACK_SHORT = {"istio_kserve": "istio", "gateway_api_llmd": "llmd", "kserve_gke_
 STACK_LABEL = "llmd.xks/stack"
 RELEASE_LABEL = "llmd.xks/release"
 PATTERN_LABEL = "llmd.xks/pattern"
-MODEL_HEADER = "X-Gateway-Model-Name"
 BBR_LABEL = "inference.networking.k8s.io/bbr-managed"
 INFERENCE_V1 = "inference.networking.k8s.io/v1"
 INFERENCE_V1ALPHA2 = "inference.networking.x-k8s.io/v1alpha2"
@@ -52,7 +51,6 @@ DEFAULT_IMAGES = {
     "tpu": "vllm/vllm-tpu:v0.11.1",
     "gpu": "vllm/vllm-openai:v0.11.0",
     "cpu": "ghcr.io/llm-d/llm-d-inference-sim:v0.6.1",
-    "epp": "ghcr.io/llm-d/llm-d-inference-scheduler:v0.4.0",
 }
 
 
@@ -62,6 +60,8 @@ class Plan(object):
         self.warnings = []
         self.services = []
         self.manifests = []
+        self.helmfile = None
+        self.gateway_helmfile = None
         self.summary = {}
 
 
@@ -107,7 +107,9 @@ class PatternPlanner(object):
         self.set_name = "llmd-xks-%s-%s" % (self.release, STACK_SHORT.get(self.stack, "x"))
         self.extra_gateways = [dict(name=g["name"], namespace=g.get("namespace") or self.namespace)
                                for g in inputs.get("extra_gateways") or []]
-        self.pool_api = INFERENCE_V1 if _served(self.capabilities, INFERENCE_V1) else INFERENCE_V1ALPHA2
+        # the llm-d stack's inferencepool chart creates v1 InferencePools only
+        self.pool_api = INFERENCE_V1 if self.stack == "gateway_api_llmd" or _served(self.capabilities, INFERENCE_V1) \
+            else INFERENCE_V1ALPHA2
 
     # ------------------------------------------------------------------------------------ checks
     def error(self, variable, text):
@@ -150,6 +152,8 @@ class PatternPlanner(object):
                        "is given to vLLM (--block-size) and to the prefix-cache scorer" % (block_size,))
         self._validate_capabilities()
         self._validate_secret(models)
+        if self.stack == "gateway_api_llmd":
+            LlmdRenderer(self).validate()
         if self.pattern == 4:
             self._validate_moe()
 
@@ -175,7 +179,7 @@ class PatternPlanner(object):
         elif self.kind == "gpu" and tensor > chips and self.pattern != 4:
             self.error(where + ".tensor_parallel", "%s but %s has %d GPU(s) per node. Lower tensor_parallel to %d or pick "
                        "a larger machine" % (tensor, self.inputs.get("accelerator"), chips, chips))
-        size = model.get("params_billion") or KNOWN_MODEL_SIZES.get(str(model.get("id", "")).lower())
+        size = model.get("params_billion") or self.known_size(model)
         if size:
             need = size * WEIGHT_BYTES
             # pattern 4 shards the experts over every rank of the group (expert parallelism)
@@ -236,6 +240,13 @@ class PatternPlanner(object):
             self.error(_var("moe.data_local"), "%d ranks per node but the node has %d accelerators" % (local, self._chips()))
 
     # --------------------------------------------------------------------------------- rendering
+    def capabilities_serve(self, api):
+        return _served(self.capabilities, api)
+
+    @staticmethod
+    def known_size(model):
+        return KNOWN_MODEL_SIZES.get(str(model.get("id", "")).lower())
+
     def _chips(self):
         return self.profile.get("chips_per_host") or 0
 
@@ -398,136 +409,6 @@ class PatternPlanner(object):
                  {"from": [gateway_peer], "ports": [{"protocol": "TCP", "port": p} for p in (9002, 9003, 9090)]}]}},
         ]
 
-    # Gateway API / llm-d stack ----------------------------------------------------------------
-    def render_llmd(self):
-        rules = []
-        for model in self.inputs["models"]:
-            pool = "%s-%s" % (self.release, model["name"])
-            selector = {"llm-d.ai/inference-serving": "true", "llmd.xks/pool": pool}
-            self.plan.manifests.extend(self._model_server(model, pool, selector))
-            self.plan.manifests.extend(self._endpoint_picker(pool))
-            self.plan.manifests.append(self._inference_pool(pool, selector, model))
-            if self.stack == "gateway_api_llmd" and self.gateway.get("provider", "gke") == "gke":
-                self.plan.manifests.extend(self._gke_policies(pool, model))
-            rule = {"backendRefs": [{"group": self.pool_api.split("/", 1)[0], "kind": "InferencePool", "name": pool}],
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
-            if self.pattern == 2:
-                rule["matches"][0]["headers"] = [{"type": "Exact", "name": MODEL_HEADER, "value": self._served_name(model)}]
-                self.plan.manifests.append(self._allowlist(model))
-            rules.append(rule)
-        route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-                 "metadata": {"name": self.release, "namespace": self.namespace, "labels": self._common_labels()},
-                 "spec": {"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
-                                          "name": self.gateway["name"], "namespace": self.gateway["namespace"]}],
-                          "rules": rules}}
-        self.plan.manifests.append(route)
-        self.plan.summary.update(
-            http_routes=[self.release],
-            inference_pools=["%s-%s" % (self.release, m["name"]) for m in self.inputs["models"]],
-            workloads=["%s-%s" % (self.release, m["name"]) for m in self.inputs["models"]],
-            endpoint_paths=["/v1/completions"],
-        )
-
-    def _pod_template(self, model, pool, selector, role="decode", command=None):
-        labels = dict(selector, **self._common_labels(model))
-        labels["llm-d.ai/role"] = role
-        container = {"name": "vllm", "image": self._image(model), "args": self._vllm_args(model),
-                     "ports": [{"name": "http", "containerPort": 8000}],
-                     "readinessProbe": {"httpGet": {"path": "/v1/models", "port": 8000}, "periodSeconds": 5},
-                     "startupProbe": {"httpGet": {"path": "/v1/models", "port": 8000}, "periodSeconds": 30,
-                                      "failureThreshold": 60}}
-        if command:
-            container["command"] = command
-        env = [{"name": k, "value": str(v)} for k, v in sorted((self.profile.get("env") or {}).items())]
-        if self.kind != "cpu":
-            secret_ref = {"name": self.inputs.get("hf_token_secret"), "key": "HF_TOKEN"}
-            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": secret_ref}})
-        if env:
-            container["env"] = env
-        spec = {"containers": [container]}
-        accelerator = self._accelerator(self._chips() if self.kind == "tpu" else
-                                        (model.get("tensor_parallel") or 1) if self.pattern != 4 else self._chips())
-        if accelerator:
-            quantity = str(accelerator["count"])
-            container["resources"] = {"limits": {accelerator["resource_name"]: quantity},
-                                      "requests": {accelerator["resource_name"]: quantity}}
-            spec["nodeSelector"] = accelerator["node_selector"]
-            spec["tolerations"] = accelerator["tolerations"]
-        return {"metadata": {"labels": labels}, "spec": spec}
-
-    def _model_server(self, model, pool, selector):
-        labels = dict(self._common_labels(model), **{"llmd.xks/pool": pool})
-        if self.pattern == 4:
-            moe = self._moe()
-            vllm = ["vllm", "serve", model["id"]]
-            dp = ["--data-parallel-size=%d" % moe["data"], "--data-parallel-size-local=%d" % moe["local"],
-                  "--data-parallel-address=$(LWS_LEADER_ADDRESS)", "--data-parallel-rpc-port=5555",
-                  "--enable-expert-parallel"]
-            leader = self._pod_template(model, pool, selector, "decode", command=vllm)
-            leader["spec"]["containers"][0]["args"] += dp + ["--data-parallel-start-rank=0"]
-            worker = self._pod_template(model, pool, {"llmd.xks/pool": pool + "-worker"}, "worker", command=vllm)
-            worker["spec"]["containers"][0]["args"] += dp + [
-                "--headless", "--data-parallel-start-rank=$(( LWS_WORKER_INDEX * %d ))" % moe["local"]]
-            worker["spec"]["containers"][0].pop("readinessProbe")
-            worker["spec"]["containers"][0].pop("startupProbe")
-            return [{"apiVersion": LWS_API, "kind": "LeaderWorkerSet",
-                     "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
-                     "spec": {"replicas": 1, "leaderWorkerTemplate": {
-                         "size": moe["nodes"], "restartPolicy": "RecreateGroupOnPodRestart",
-                         "leaderTemplate": leader, "workerTemplate": worker}}}]
-        return [{"apiVersion": "apps/v1", "kind": "Deployment",
-                 "metadata": {"name": pool, "namespace": self.namespace, "labels": labels},
-                 "spec": {"replicas": self._replicas(), "selector": {"matchLabels": selector},
-                          "template": self._pod_template(model, pool, selector)}}]
-
-    def _endpoint_picker(self, pool):
-        epp = pool + "-epp"
-        labels = dict(self._common_labels(), **{"app.kubernetes.io/name": epp})
-        config = json.dumps(self.endpoint_picker_config(), sort_keys=True)
-
-        def meta(name):
-            return {"name": name, "namespace": self.namespace, "labels": labels}
-        return [
-            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(epp)},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(epp), "rules": [
-                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-                {"apiGroups": ["inference.networking.k8s.io", "inference.networking.x-k8s.io"],
-                 "resources": ["inferencepools", "inferenceobjectives", "inferencemodelrewrites"], "verbs": ["get", "list", "watch"]},
-                {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
-                {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "watch", "create", "update", "patch"]}]},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(epp),
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": epp},
-             "subjects": [{"kind": "ServiceAccount", "name": epp, "namespace": self.namespace}]},
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(epp), "data": {"config.yaml": config}},
-            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(epp), "spec": {
-                "replicas": 1, "strategy": {"type": "Recreate"},
-                "selector": {"matchLabels": {"app.kubernetes.io/name": epp}},
-                "template": {"metadata": {"labels": labels}, "spec": {
-                    "serviceAccountName": epp,
-                    "containers": [{"name": "epp", "image": self.images["epp"], "args": [
-                        "--pool-name=%s" % pool, "--pool-namespace=%s" % self.namespace,
-                        "--pool-group=%s" % self.pool_api.split("/", 1)[0], "--config-file=/config/config.yaml",
-                        "--grpc-port=9002", "--grpc-health-port=9003", "--metrics-port=9090"],
-                        "ports": [{"name": "grpc", "containerPort": 9002}, {"name": "grpc-health", "containerPort": 9003},
-                                  {"name": "metrics", "containerPort": 9090}],
-                        "volumeMounts": [{"name": "config", "mountPath": "/config"}]}],
-                    "volumes": [{"name": "config", "configMap": {"name": epp}}]}}}},
-            {"apiVersion": "v1", "kind": "Service", "metadata": meta(epp), "spec": {
-                "selector": {"app.kubernetes.io/name": epp},
-                "ports": [{"name": "grpc-ext-proc", "port": 9002, "targetPort": 9002, "appProtocol": "http2"},
-                          {"name": "http-metrics", "port": 9090, "targetPort": 9090}]}},
-        ]
-
-    def _inference_pool(self, pool, selector, model):
-        meta = {"name": pool, "namespace": self.namespace, "labels": self._common_labels(model)}
-        if self.pool_api == INFERENCE_V1:
-            spec = {"selector": {"matchLabels": selector}, "targetPorts": [{"number": 8000}],
-                    "endpointPickerRef": {"name": pool + "-epp", "port": {"number": 9002}, "failureMode": "FailOpen"}}
-        else:
-            spec = {"selector": selector, "targetPortNumber": 8000,
-                    "extensionRef": {"name": pool + "-epp", "portNumber": 9002, "failureMode": "FailOpen"}}
-        return {"apiVersion": self.pool_api, "kind": "InferencePool", "metadata": meta, "spec": spec}
-
     def build(self):
         self.validate()
         if self.plan.errors:
@@ -535,7 +416,7 @@ class PatternPlanner(object):
         if self.stack in KSERVE_STACKS:
             self.render_kserve()
         else:
-            self.render_llmd()
+            LlmdRenderer(self).render()
         pods = self._replicas() if self.pattern != 4 else self._moe()["nodes"]
         self.plan.summary.update(
             stack=self.stack, pattern=self.pattern, namespace=self.namespace, release=self.release, set_name=self.set_name,

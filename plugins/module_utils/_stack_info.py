@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
 from ansible_collections.llmd.xks.plugins.module_utils._pool import summarize_pool
 from ansible_collections.llmd.xks.plugins.module_utils._resources import (
@@ -217,7 +219,7 @@ class Describer(object):
                 if entry is not None:
                     entry["routes" if kind == "HTTPRoute" else "pools"].append(describe(obj))
         for workload in self.snap.workloads:
-            labels = _labels(workload)
+            labels = _workload_labels(workload)
             if labels.get(STACK_LABEL, "gateway_api_llmd") != "gateway_api_llmd" or RELEASE_LABEL not in labels:
                 continue
             if labels.get("llmd.xks/model") is None:
@@ -249,6 +251,8 @@ class Describer(object):
             if name.endswith(suffix) and name[:-len(suffix)] in owned_by_service:
                 return owned_by_service[name[:-len(suffix)]]
         labels = _labels(obj)
+        if RELEASE_LABEL not in labels and "selector" in (obj.get("spec") or {}):
+            labels = pool_selector(obj) or {}  # the inferencepool chart labels its pools itself; the selector is ours
         if RELEASE_LABEL in labels and labels.get(STACK_LABEL, "gateway_api_llmd") == "gateway_api_llmd":
             return group("gateway_api_llmd", labels[RELEASE_LABEL], _int(labels.get(PATTERN_LABEL)))
         return None
@@ -310,13 +314,33 @@ def _int(value):
         return None
 
 
-def _served_name(workload):
+def _pod_template(workload):
     spec = workload.get("spec") or {}
-    template = spec.get("template") or (spec.get("leaderWorkerTemplate") or {}).get("leaderTemplate") or {}
-    for container in (template.get("spec") or {}).get("containers") or []:
-        for arg in container.get("args") or []:
-            if str(arg).startswith("--served-model-name="):
-                return str(arg).split("=", 1)[1]
+    lws = spec.get("leaderWorkerTemplate") or {}
+    return spec.get("template") or lws.get("leaderTemplate") or lws.get("workerTemplate") or {}
+
+
+def _workload_labels(workload):
+    """The workload's labels, else its pods' (the modelservice chart labels only the pods with ours)."""
+    labels = _labels(workload)
+    if RELEASE_LABEL in labels:
+        return labels
+    return dict(labels, **((_pod_template(workload).get("metadata") or {}).get("labels") or {}))
+
+
+SERVED_NAME = re.compile(r"--served-model-name(?:=|\s+)['\"]?([^\s'\"]+)")
+
+
+def _served_name(workload):
+    """--served-model-name of the model-server container: one argument, two, or inside a launch script."""
+    for container in (_pod_template(workload).get("spec") or {}).get("containers") or []:
+        args = [str(a) for a in container.get("args") or []]
+        for index, arg in enumerate(args):
+            if arg == "--served-model-name" and index + 1 < len(args):
+                return args[index + 1]
+            match = SERVED_NAME.search(arg)
+            if match:
+                return match.group(1)
     return None
 
 

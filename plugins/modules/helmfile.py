@@ -34,8 +34,16 @@ options:
   file:
     description:
       - Path of the helmfile (C(helmfile.yaml), C(helmfile.yaml.gotmpl) or a C(helmfile.d) directory).
+      - Exactly one of O(file) and O(definition) is required.
     type: path
-    required: true
+  definition:
+    description:
+      - The content of a plain helmfile (C(repositories), C(releases) with inline C(values), ...) as data, for
+        example the RV(llmd.xks.pattern_plan#module:helmfile.definition) that M(llmd.xks.pattern_plan) renders. It
+        is written to a private temporary directory for the run and removed afterwards, so nothing is left on the
+        controller; relative chart paths are not allowed there.
+      - Exactly one of O(file) and O(definition) is required.
+    type: dict
   state:
     description:
       - V(present) installs or upgrades the selected releases; V(absent) uninstalls them.
@@ -54,6 +62,13 @@ options:
     type: str
     default: auto
     choices: [auto, helm-diff, template]
+  render_only:
+    description:
+      - Only render the selected releases with C(helmfile template), which also checks the values against each
+        chart's C(values.schema.json), and return the objects in RV(rendered); the cluster is not contacted and
+        nothing is installed. Use it to validate values before anything is written.
+    type: bool
+    default: false
   command:
     description:
       - Subcommand used to install or upgrade when the diff finds changes, with O(diff_engine=helm-diff). V(apply)
@@ -187,6 +202,12 @@ EXAMPLES = r"""
       decode:
         replicas: 3
 
+- name: Apply the releases a pattern plan rendered (no file on disk)
+  llmd.xks.helmfile:
+    definition: "{{ plan.helmfile.definition }}"
+    skip_deps: "{{ plan.helmfile.skip_deps }}"
+    wait: true
+
 - name: Uninstall everything the helmfile declares
   llmd.xks.helmfile:
     file: helmfile.yaml
@@ -263,6 +284,13 @@ commands:
   returned: always
   type: list
   elements: str
+rendered:
+  description: With O(render_only), each selected release (C(namespace), C(name)) and the C(objects) it renders (C(Kind/name)).
+  returned: render_only
+  type: list
+  elements: dict
+  sample:
+    - {namespace: llm-d, name: pattern1-qwen, objects: [InferencePool/pattern1-qwen, Deployment/pattern1-qwen-epp]}
 stdout:
   description: Output of the C(apply), C(sync) or C(destroy) command, or of the failing command.
   returned: when such a command ran
@@ -277,7 +305,10 @@ rc:
   type: int
 """
 
+import json
 import os
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -291,10 +322,12 @@ from ansible_collections.llmd.xks.plugins.module_utils._helmfile import (
 
 def argument_spec():
     return dict(
-        file=dict(type="path", required=True),
+        file=dict(type="path"),
+        definition=dict(type="dict"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         command=dict(type="str", default="apply", choices=["apply", "sync"]),
         diff_engine=dict(type="str", default="auto", choices=["auto", "helm-diff", "template"]),
+        render_only=dict(type="bool", default=False),
         environment=dict(type="str"),
         namespace=dict(type="str"),
         selectors=dict(type="list", elements="str", default=[]),
@@ -326,6 +359,35 @@ def find_binary(module, name, explicit, option):
     return path
 
 
+def definition_problem(definition):
+    releases = definition.get("releases")
+    if not isinstance(releases, list) or not releases:
+        return "has no releases. Give a list of releases, each with name, namespace and chart"
+    for index, release in enumerate(releases):
+        if not isinstance(release, dict) or not release.get("name") or not release.get("chart"):
+            return "releases[%d] needs a name and a chart" % index
+        chart = str(release["chart"])
+        if chart in (".", "..") or chart.startswith(("./", "../")):
+            return ("releases[%d].chart %r is relative; a definition is written to a temporary directory, so use an "
+                    "absolute path or a repository reference" % (index, chart))
+    return None
+
+
+def rendered_objects(text):
+    """'Kind/name' of every object in a release's rendering."""
+    import yaml
+
+    return ["%s/%s" % (doc.get("kind"), (doc.get("metadata") or {}).get("name"))
+            for doc in yaml.safe_load_all(text) if isinstance(doc, dict) and doc]
+
+
+def write_definition(definition):
+    directory = tempfile.mkdtemp(prefix="llmd-xks-helmfile-def-")
+    with open(os.path.join(directory, "helmfile.yaml"), "w") as handle:
+        json.dump(definition, handle, sort_keys=True)  # JSON is YAML; no template syntax is interpreted
+    return directory
+
+
 def preflight(module):
     """Problems found without running anything: missing files, values files that are not YAML."""
     params = module.params
@@ -342,7 +404,24 @@ def preflight(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[("file", "definition")], required_one_of=[("file", "definition")])
+    params = module.params
+    written = None
+    if params["definition"] is not None:
+        problem = definition_problem(params["definition"])
+        if problem:
+            module.fail_json(msg="definition: %s" % problem, commands=[])
+        written = write_definition(params["definition"])
+        params["file"] = os.path.join(written, "helmfile.yaml")
+    try:
+        run(module)
+    finally:
+        if written:
+            shutil.rmtree(written, ignore_errors=True)
+
+
+def run(module):
     params = module.params
     problem = preflight(module)
     if problem:
@@ -357,7 +436,10 @@ def main():
     result = dict(changed=False)
     try:
         runner.prepare()
-        if params["state"] == "present":
+        if params["render_only"]:
+            result["rendered"] = [dict(namespace=ns, name=name, objects=rendered_objects(text))
+                                  for (ns, name), text in sorted(runner.rendered().items())]
+        elif params["state"] == "present":
             engine = params["diff_engine"]
             if engine == "auto":
                 engine = "helm-diff" if runner.helm_diff_installed() else "template"

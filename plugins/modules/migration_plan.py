@@ -120,6 +120,16 @@ rollback_manifests:
   returned: always
   type: list
   elements: dict
+remove_helmfile:
+  description:
+    - The source's llm-d chart releases the target does not keep, as a helmfile for M(llmd.xks.helmfile)
+      (C(definition), C(skip_deps)); null when there are none.
+  returned: always
+  type: dict
+rollback_helmfile:
+  description: The target's llm-d chart releases that a rollback uninstalls (like RV(remove_helmfile)); null when there are none.
+  returned: always
+  type: dict
 compat_routes:
   description: HTTPRoutes keeping KServe's URL shape on the llm-d target.
   returned: always

@@ -21,6 +21,10 @@ description:
     LeaderWorkerSet CRD, or an Istio version that cannot route to the served InferencePool API.
   - Returns the arguments for M(llmd.xks.llm_inference_service) (KServe stacks) and the manifests for
     M(llmd.xks.apply_set) (everything else), plus a summary.
+  - For V(gateway_api_llmd) it returns a helmfile of the real llm-d charts (C(llm-d-modelservice), the Inference
+    Extension's C(inferencepool) and C(body-based-routing), C(llm-d-infra) for a Gateway it creates) for
+    M(llmd.xks.helmfile), with values that start from the llm-d guides' own; the manifests are then only the
+    HTTPRoute and the body-based-routing allowlists. No secret is put into the values.
   - This is the engine of the C(llmd.xks.pattern) role.
 author:
   - llmd.xks maintainers (@llmd-xks)
@@ -67,7 +71,9 @@ options:
   scheduler:
     description:
       - Endpoint-picker scorer weights (C(prefix_cache_weight), C(queue_weight), C(kv_cache_weight)) and the cache
-        C(block_size) shared by vLLM and the prefix-cache scorer.
+        C(block_size) shared by vLLM and the prefix-cache scorer; on V(gateway_api_llmd), C(prefix_cache) chooses pattern
+        3's scheduling, V(approximate) (the endpoint picker's own prefix index, the default) or V(precise) (vLLM's
+        KV-cache events, as llm-d's precise-prefix-cache-aware guide).
     type: dict
     default: {}
   moe:
@@ -75,7 +81,9 @@ options:
     type: dict
     default: {}
   images:
-    description: Container images by accelerator kind (C(tpu), C(gpu), C(cpu)) and C(epp).
+    description:
+      - Container images by accelerator kind (C(tpu), C(gpu), C(cpu)) and C(epp) (V(gateway_api_llmd): the endpoint picker;
+        default the inferencepool chart's own, llm-d's scheduler for precise prefix-cache scheduling).
     type: dict
     default: {}
   hf_token_secret:
@@ -107,6 +115,24 @@ options:
     type: list
     elements: dict
     default: []
+  charts_dir:
+    description:
+      - V(gateway_api_llmd) only. A local folder with one C(<chart>-<version>) folder per chart (C(llm-d-modelservice-v0.4.12),
+        C(inferencepool-v1.5.0), C(body-based-routing-v1.5.0), C(llm-d-infra-v1.4.0)), used instead of the upstream chart
+        repositories and OCI registries.
+    type: path
+  charts:
+    description:
+      - V(gateway_api_llmd) only. Per-chart overrides of the pinned table (keys C(modelservice), C(inferencepool),
+        C(body_based_routing), C(infra); each may set C(version), C(repository), C(oci)).
+    type: dict
+    default: {}
+  chart_values:
+    description:
+      - V(gateway_api_llmd) only. Extra values per chart (same keys as O(charts)), merged recursively over the rendered
+        values. Never put a secret here; reference Secrets by name.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     description: Runs the same in check mode (it changes nothing).
@@ -145,6 +171,17 @@ summary:
   description: Stack, pattern, models, pools, routes, gateway, the expected pods and the node labels they must land on.
   returned: success
   type: dict
+helmfile:
+  description:
+    - V(gateway_api_llmd). C(definition), the content of a helmfile (C(repositories), C(releases) with inline values)
+      for the O(llmd.xks.helmfile#module:definition) option of M(llmd.xks.helmfile), and C(skip_deps) (true when every
+      chart is local). Null on the KServe stacks.
+  returned: success
+  type: dict
+gateway_helmfile:
+  description: Like RV(helmfile), with the C(llm-d-infra) release that creates the Gateway (O(gateway) C(create)); null otherwise.
+  returned: success
+  type: dict
 errors:
   description: Every problem found, each naming the variable and the fix.
   returned: failure
@@ -177,6 +214,9 @@ def main():
         network_policies=dict(type="bool", default=True),
         capabilities=dict(type="dict", default={}),
         extra_gateways=dict(type="list", elements="dict", default=[]),
+        charts_dir=dict(type="path"),
+        charts=dict(type="dict", default={}),
+        chart_values=dict(type="dict", default={}),
     ), supports_check_mode=True)
     result = plan(module.params)
     for warning in result.warnings:
@@ -184,7 +224,8 @@ def main():
     if result.errors:
         module.fail_json(msg="The pattern cannot be deployed as configured; nothing was applied: " + "; ".join(result.errors),
                          errors=result.errors)
-    module.exit_json(changed=False, services=result.services, manifests=result.manifests, summary=result.summary)
+    module.exit_json(changed=False, services=result.services, manifests=result.manifests, summary=result.summary,
+                     helmfile=result.helmfile, gateway_helmfile=result.gateway_helmfile)
 
 
 if __name__ == "__main__":

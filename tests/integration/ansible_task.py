@@ -15,8 +15,35 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 COLLECTIONS = os.path.join(REPO, ".cache", "collections")
 
 
+def _tool_dirs():
+    """Directories of the pinned helm and helmfile (tools/tool-path.sh), for PATH."""
+    dirs = []
+    for name in ("helm", "helmfile"):
+        proc = subprocess.run(["bash", os.path.join(REPO, "tools", "tool-path.sh"), name], capture_output=True, text=True,
+                              check=False)
+        if proc.returncode == 0 and proc.stdout.strip():
+            dirs.append(os.path.dirname(proc.stdout.strip()))
+    return dirs
+
+
+def shared_dir():
+    """shared/ (upstream CRDs, presets, charts): LLMD_XKS_SHARED, else beside the repository (CI), else /work/shared, as
+    tools/cluster.sh looks for it."""
+    if os.environ.get("LLMD_XKS_SHARED"):
+        return os.path.abspath(os.environ["LLMD_XKS_SHARED"])
+    beside = os.path.abspath(os.path.join(REPO, "..", "shared"))
+    return beside if os.path.isdir(os.path.join(beside, "crds")) or not os.path.isdir("/work/shared/crds") else "/work/shared"
+
+
+def charts_dir():
+    """The real llm-d charts."""
+    return os.path.join(shared_dir(), "charts")
+
+
 def ansible_env(kubeconfig):
     env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(_tool_dirs() + [env.get("PATH", "")])
+    env["LLMD_XKS_CHARTS_DIR"] = charts_dir()
     env.update(
         ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
         ANSIBLE_LOCALHOST_WARNING="false",

@@ -12,19 +12,10 @@ import time
 import pytest
 import yaml
 
-from ansible_task import REPO, ansible_env
+from ansible_task import REPO, ansible_env, shared_dir
 
 
-def _shared():
-    """shared/ (upstream CRDs, presets): LLMD_XKS_SHARED, else beside the repository (CI), else /work/shared, as
-    tools/cluster.sh looks for it."""
-    if os.environ.get("LLMD_XKS_SHARED"):
-        return os.path.abspath(os.environ["LLMD_XKS_SHARED"])
-    beside = os.path.abspath(os.path.join(REPO, "..", "shared"))
-    return beside if os.path.isdir(os.path.join(beside, "crds")) or not os.path.isdir("/work/shared/crds") else "/work/shared"
-
-
-SHARED = _shared()
+SHARED = shared_dir()
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "platform")
 CHARTS = os.path.join(REPO, "tests", "charts")
 

@@ -90,61 +90,6 @@ def test_ossm_refuses_an_istio_without_inference_pool_v1(kubeconfig):
     assert run.failed and "from Istio 1.28 on" in run.stdout, run.explain()
 
 
-def llm_d_vars(tmp_path, namespace, **extra):
-    from platform_run import CHARTS
-
-    charts = os.path.join(CHARTS, "llm-d")
-    out = dict(local_sources(), llm_d_namespace=namespace, llm_d_release_postfix="p1", llm_d_accelerator="tpu-v6e-4t",
-               llm_d_gateway_provider="istio", llm_d_skip_deps=True, llm_d_wait_timeout=120,
-               llm_d_workdir=str(tmp_path / "llm-d"),
-               llm_d_infra_chart=os.path.join(charts, "llm-d-infra"), llm_d_infra_chart_version="",
-               llm_d_gaie_chart=os.path.join(charts, "inferencepool"), llm_d_gaie_chart_version="",
-               llm_d_modelservice_chart=os.path.join(charts, "llm-d-modelservice"),
-               llm_d_modelservice_chart_version="")
-    out.update(extra)
-    return out
-
-
-def test_llm_d_renders_pinned_helmfile_and_converges(kubeconfig, tmp_path, namespace):
-    """Converges with waits on the cpu-sim profile (the shared cluster's few TPU nodes may be busy), then checks the
-    values generated for a TPU profile on the Deployment (without waiting for TPU capacity), a pattern change, and
-    the uninstall."""
-    from kubernetes import client, config
-
-    from platform_run import require_helm_tools
-
-    require_helm_tools()
-    extra = llm_d_vars(tmp_path, namespace, llm_d_accelerator="cpu-sim")
-    converge_twice_and_check(kubeconfig, ["llm_d"], extra)
-    api = config.new_client_from_config(kubeconfig)
-    apps = client.AppsV1Api(api)
-    name = "ms-p1-llm-d-modelservice-decode"
-    assert apps.read_namespaced_deployment(name, namespace).status.available_replicas == 1
-    helmfile = (tmp_path / "llm-d" / (namespace + "-p1") / "helmfile.yaml").read_text()
-    assert "needs:" in helmfile and "infra-p1" in helmfile and "gaie-p1" in helmfile
-
-    tpu = dict(extra, llm_d_accelerator="tpu-v6e-4t", llm_d_wait=False)
-    run = run_playbook(kubeconfig, roles=["llm_d"], extra_vars=tpu)
-    assert not run.failed and run.changed >= 1, run.explain()
-    spec = apps.read_namespaced_deployment(name, namespace).spec.template.spec
-    assert spec.node_selector == {"cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice",
-                                  "cloud.google.com/gke-tpu-topology": "2x2"}
-    assert spec.tolerations[0].key == "google.com/tpu" and spec.tolerations[0].operator == "Exists"
-    container = spec.containers[0]
-    assert container.resources.limits == {"google.com/tpu": "4"} and container.image == "vllm/vllm-tpu:v0.11.1"
-    assert {e.name for e in container.env} >= {"PJRT_DEVICE", "TPU_CHIPS_PER_HOST_BOUNDS", "HF_TOKEN"}
-    assert "--max-model-len=2048" in container.args
-
-    pattern3 = run_playbook(kubeconfig, roles=["llm_d"], extra_vars=dict(tpu, llm_d_pattern="pattern3"))
-    assert not pattern3.failed and pattern3.changed >= 1, pattern3.explain()
-    decode = apps.read_namespaced_deployment(name, namespace)
-    assert decode.spec.replicas == 3 and "--enable-prefix-caching" in decode.spec.template.spec.containers[0].args
-
-    removed = run_playbook(kubeconfig, roles=["llm_d"], extra_vars=dict(tpu, llm_d_state="absent"))
-    assert not removed.failed and removed.changed >= 1, removed.explain()
-    assert not apps.list_namespaced_deployment(namespace).items
-
-
 def test_lws_from_an_url_source(kubeconfig, tmp_path):
     """URL sources are downloaded once into the role's download directory, then applied like local ones."""
     import functools

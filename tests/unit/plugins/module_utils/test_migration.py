@@ -33,7 +33,8 @@ def render(stack, pattern, gateway=None, **extra):
     inputs.update(extra)
     result = plan(inputs)
     assert not result.errors, result.errors
-    return {"services": result.services, "manifests": result.manifests, "summary": result.summary}
+    return {"services": result.services, "manifests": result.manifests, "summary": result.summary,
+            "helmfile": result.helmfile}
 
 
 def live(stack, release, pattern=1):
@@ -57,7 +58,10 @@ def test_kserve_to_llmd_switches_and_removes_only_the_source():
     assert result["shift"] == "switch"  # KServe owns its route: no weights on it
     assert [s["name"] for s in result["remove_services"]] == ["qwen"]
     assert names(result["remove_manifests"]) == ["NetworkPolicy/qwen-allow-gateway-to-epp", "NetworkPolicy/qwen-allow-gateway-to-vllm"]
-    assert "HTTPRoute/pattern1" in names(result["rollback_manifests"]) and "Deployment/pattern1-qwen" in names(result["rollback_manifests"])
+    assert names(result["rollback_manifests"]) == ["HTTPRoute/pattern1"]
+    # a rollback uninstalls the target's chart releases; removing the (KServe) source uninstalls none
+    assert [r["name"] for r in result["rollback_helmfile"]["definition"]["releases"]] == ["pattern1-qwen", "pattern1-qwen-ms"]
+    assert result["remove_helmfile"] is None
     assert result["rollback_services"] == [] and result["in_place_services"] == []
     assert (result["source_set"], result["target_set"]) == ("llmd-xks-pattern1-istio", "llmd-xks-pattern1-llmd")
     # KServe's URL shape (/<namespace>/<name>/) is rewritten to the llm-d pool
@@ -172,17 +176,40 @@ def accepted(route, gateway="inference-gateway", ok=True):
     return route
 
 
+def chart_objects(rendered):
+    """The decode Deployment, endpoint picker and InferencePool as the llm-d charts make them from the rendered values:
+    the charts' own labels on the objects, ours only on the pods and in the pool's selector."""
+    values = dict((r["name"], r["values"][0]) for r in rendered["helmfile"]["definition"]["releases"])
+    pool, ms = values["pattern1-qwen"], values["pattern1-qwen-ms"]
+    pod_labels = dict(ms["modelArtifacts"]["labels"], **{"llm-d.ai/role": "decode"})
+    helm = {"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "llm-d-modelservice-v0.4.12"}
+    decode = {"metadata": {"name": "pattern1-qwen-decode", "labels": helm, "generation": 1},
+              "spec": {"replicas": 1, "selector": {"matchLabels": pod_labels}, "template": {
+                  "metadata": {"labels": pod_labels}, "spec": {"containers": [{"name": "vllm", "command": ["vllm", "serve"],
+                  "args": ["Qwen/Qwen3-0.6B", "--port", "8000", "--served-model-name", "Qwen/Qwen3-0.6B"]}]}}},
+              "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                         "availableReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}}
+    epp = {"metadata": {"name": "pattern1-qwen-epp", "labels": {"app.kubernetes.io/name": "pattern1-qwen-epp"}},
+           "spec": {"template": {"metadata": {"labels": {"inferencepool": "pattern1-qwen-epp"}}}}}
+    inference_pool = {"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+                      "metadata": {"name": "pattern1-qwen", "namespace": "llm",
+                                   "labels": {"app.kubernetes.io/name": "pattern1-qwen-epp"}},
+                      "spec": {"selector": {"matchLabels": pool["inferencePool"]["modelServers"]["matchLabels"]},
+                               "targetPorts": [{"number": 8000}], "endpointPickerRef": {"name": "pattern1-qwen-epp"}},
+                      "status": {"parents": [{"parentRef": {"name": "inference-gateway", "namespace": "llm"}, "conditions": [
+                          {"type": "Accepted", "status": "True"}, {"type": "ResolvedRefs", "status": "True"}]}]}}
+    return [decode, epp], inference_pool, pod_labels
+
+
 def llmd_listings(pod_ready=True, route_ok=True, weight=None):
-    rendered = render("gateway_api_llmd", 1)["manifests"]
-    by_kind = dict((m["kind"], m) for m in rendered if m["kind"] in ("HTTPRoute", "InferencePool"))
-    deployments = [m for m in rendered if m["kind"] == "Deployment"]
-    route = accepted(by_kind["HTTPRoute"], ok=route_ok)
+    rendered = render("gateway_api_llmd", 1)
+    route = accepted([m for m in rendered["manifests"] if m["kind"] == "HTTPRoute"][0], ok=route_ok)
     if weight is not None:
         route["spec"]["rules"][0]["backendRefs"][0]["weight"] = weight
-    pod_labels = deployments[0]["spec"]["template"]["metadata"]["labels"]
+    deployments, inference_pool, pod_labels = chart_objects(rendered)
     return {
         "/apis/gateway.networking.k8s.io/v1/namespaces/llm/httproutes": [route],
-        "/apis/inference.networking.k8s.io/v1/namespaces/llm/inferencepools": [by_kind["InferencePool"]],
+        "/apis/inference.networking.k8s.io/v1/namespaces/llm/inferencepools": [inference_pool],
         "/apis/apps/v1/namespaces/llm/deployments": deployments,
         "/api/v1/namespaces/llm/services": [],
         "/api/v1/namespaces/llm/pods": [ready_pod("p-0", pod_labels, pod_ready), ready_pod("other", {"app": "x"})],
@@ -196,7 +223,9 @@ def test_stack_info_llmd_deployment_serves_with_a_ready_pod_behind_an_accepted_r
     [found] = describe(ListingClient(llmd_listings()), "llm")
     assert (found["stack"], found["release"], found["pattern"]) == ("gateway_api_llmd", "pattern1", 1)
     assert found["models"] == ["Qwen/Qwen3-0.6B"]
-    assert [w["name"] for w in found["workloads"]] == ["pattern1-qwen"]  # the endpoint picker is not a model server
+    # the endpoint picker is not a model server
+    assert [w["name"] for w in found["workloads"]] == ["pattern1-qwen-decode"] and found["workloads"][0]["ready"]
+    assert [p["name"] for p in found["pools"]] == ["pattern1-qwen"] and found["ready"]
     assert found["pools"][0]["ready_endpoints"] == 1
     assert found["serving"] and found["endpoints"] == ["http://10.0.0.1/v1"]
     assert found["gateways"][0]["class"] == "istio"

@@ -34,8 +34,10 @@ MODELS = {
 def inputs(stack, pattern, accelerator, **extra):
     kind = ACCELERATORS[accelerator]["kind"]
     models = MODELS["moe"] if pattern == 4 else MODELS[kind][:2 if pattern == 2 else 1]
+    # llm-d's body-based routing attaches to a Gateway of its own namespace
+    gateway_namespace = "llm" if (stack, pattern) == ("gateway_api_llmd", 2) else "gw"
     base = dict(stack=stack, pattern=pattern, namespace="llm", accelerator=accelerator, accelerators=ACCELERATORS,
-                models=copy.deepcopy(models), gateway={"name": "inference-gateway", "namespace": "gw"},
+                models=copy.deepcopy(models), gateway={"name": "inference-gateway", "namespace": gateway_namespace},
                 hf_token_secret="hf-token", hf_secret_exists=True, capabilities={"api_versions": ALL_APIS})
     base.update(extra)
     return base
@@ -69,6 +71,16 @@ def test_rendering_matrix_is_schema_valid(crd_schemas, stack, pattern, accelerat
         if "/" in manifest["apiVersion"] and not manifest["apiVersion"].startswith(("apps/", "rbac.", "networking.k8s.io/")):
             assert crd_schemas.errors(manifest) == [], (manifest["kind"], crd_schemas.errors(manifest))
     assert result.summary["models"] and result.summary["http_routes"]
+    if stack == "gateway_api_llmd":
+        names = sorted(releases(result))
+        pools = result.summary["inference_pools"]
+        assert names == sorted(pools + [p + "-ms" for p in pools] + (["pattern2-bbr"] if pattern == 2 else []))
+        assert sorted(m["kind"] for m in result.manifests) == ["ConfigMap"] * (2 if pattern == 2 else 0) + ["HTTPRoute"]
+
+
+def releases(result):
+    """{release name: its values} of the llm-d helmfile."""
+    return dict((r["name"], r["values"][0]) for r in result.helmfile["definition"]["releases"])
 
 
 def labels_of(result):
@@ -79,6 +91,9 @@ def labels_of(result):
         found.append((template.get("metadata") or {}).get("labels") or {})
     for service in result.services:
         found.append(service.get("labels") or {})
+    for values in releases(result).values() if result.helmfile else []:
+        found.append((values.get("modelArtifacts") or {}).get("labels") or {})
+        found.append(((values.get("inferencePool") or {}).get("modelServers") or {}).get("matchLabels") or {})
     return found
 
 
@@ -91,12 +106,53 @@ def test_no_label_value_carries_a_slash(stack):
 
 def test_tpu_pods_request_every_chip_and_land_on_the_topology():
     result = plan(inputs("gateway_api_llmd", 1, "tpu-v6e-4t"))
-    deployment = [m for m in result.manifests if m["kind"] == "Deployment" and "vllm" in str(m)][0]
-    pod = deployment["spec"]["template"]["spec"]
-    assert pod["containers"][0]["resources"]["limits"]["google.com/tpu"] == "4"
-    assert pod["nodeSelector"] == {"cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice", "cloud.google.com/gke-tpu-topology": "2x2"}
-    assert {"name": "TPU_CHIPS_PER_HOST_BOUNDS", "value": "2,2,1"} in pod["containers"][0]["env"]
-    assert "--tensor-parallel-size=4" in pod["containers"][0]["args"]
+    decode = releases(result)["pattern1-qwen-ms"]["decode"]
+    container = decode["containers"][0]
+    assert container["resources"]["limits"]["google.com/tpu"] == 4 and decode["parallelism"]["tensor"] == 4
+    assert decode["extraConfig"]["nodeSelector"] == {"cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice",
+                                                     "cloud.google.com/gke-tpu-topology": "2x2"}
+    assert decode["extraConfig"]["tolerations"] == [{"key": "google.com/tpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert {"name": "TPU_CHIPS_PER_HOST_BOUNDS", "value": "2,2,1"} in container["env"]
+    # the guide's tpu7x/FP8-only flags are dropped, the rest kept
+    assert "--max-num-seqs=128" in container["args"] and not any(a.startswith("--kv-cache-dtype") for a in container["args"])
+    assert container["modelCommand"] == "vllmServe" and container["image"] == "vllm/vllm-tpu:v0.11.1"
+
+
+def test_llmd_values_reference_the_token_secret_and_never_hold_a_token():
+    result = plan(inputs("gateway_api_llmd", 3, "nvidia-l4", hf_token_secret="my-hf", hf_token_provided=True,
+                         scheduler={"prefix_cache": "precise"}))
+    assert result.errors == []
+    values = releases(result)
+    assert values["pattern3-qwen-ms"]["modelArtifacts"]["authSecretName"] == "my-hf"
+    env = values["pattern3-qwen"]["inferenceExtension"]["env"]
+    assert env == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "my-hf", "key": "HF_TOKEN"}}}]
+    assert "hf_token" not in str(result.helmfile) and "value': 'hf_" not in str(result.helmfile)
+
+
+def test_pattern3_on_llmd_keeps_the_block_size_equal_and_the_weights_given():
+    result = plan(inputs("gateway_api_llmd", 3, "nvidia-l4", scheduler={"block_size": 32, "prefix_cache_weight": 5}))
+    values = releases(result)
+    args = values["pattern3-qwen-ms"]["decode"]["containers"][0]["args"]
+    assert "--block-size=32" in args and "--enable-prefix-caching" in args
+    epp = values["pattern3-qwen"]["inferenceExtension"]
+    config = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    producer = [p for p in config["plugins"] if p["type"] == "approx-prefix-cache-producer"][0]
+    assert producer["parameters"]["blockSizeTokens"] == 32
+    weights = dict((p["pluginRef"], p.get("weight")) for p in config["schedulingProfiles"][0]["plugins"])
+    assert weights["prefix-cache-scorer"] == 5 and weights["queue-scorer"] == 2.0
+    assert epp["image"] == {"registry": "registry.k8s.io", "repository": "gateway-api-inference-extension/epp",
+                            "tag": "v1.5.0", "pullPolicy": "Always"}
+
+    precise = releases(plan(inputs("gateway_api_llmd", 3, "nvidia-l4",
+                                   scheduler={"block_size": 32, "prefix_cache": "precise"})))
+    epp = precise["pattern3-qwen"]["inferenceExtension"]
+    config = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    scorer = [p for p in config["plugins"] if p["type"] == "precise-prefix-cache-scorer"][0]["parameters"]
+    assert scorer["tokenProcessorConfig"]["blockSize"] == 32 and scorer["indexerConfig"]["tokenizersPoolConfig"][
+        "modelName"] == "Qwen/Qwen3-0.6B"
+    args = precise["pattern3-qwen-ms"]["decode"]["containers"][0]["args"]
+    events = [a for a in args if a.startswith("--kv-events-config=")][0]
+    assert "tcp://pattern3-qwen-epp.$(NAMESPACE).svc.cluster.local:5557" in events and "--block-size=32" in args
 
 
 def test_pattern3_block_size_is_the_same_for_vllm_and_the_scorer():
@@ -113,26 +169,80 @@ def test_pattern3_block_size_is_the_same_for_vllm_and_the_scorer():
 
 def test_pattern2_has_one_pool_and_epp_per_model_and_header_routes():
     result = plan(inputs("gateway_api_llmd", 2, "nvidia-l4"))
-    kinds = [m["kind"] for m in result.manifests]
-    assert kinds.count("InferencePool") == 2 and kinds.count("ConfigMap") == 4  # 2 EPP configs + 2 allowlists
+    values = releases(result)
+    assert sorted(values) == ["pattern2-bbr", "pattern2-gemma", "pattern2-gemma-ms", "pattern2-qwen", "pattern2-qwen-ms"]
+    assert values["pattern2-bbr"] == {"bbr": {"name": "pattern2-bbr"}, "provider": {"name": "gke"},
+                                      "inferenceGateway": {"name": "inference-gateway"}}
+    selectors = [values[p]["inferencePool"]["modelServers"]["matchLabels"] for p in ("pattern2-qwen", "pattern2-gemma")]
+    pods = [values[p + "-ms"]["modelArtifacts"]["labels"] for p in ("pattern2-qwen", "pattern2-gemma")]
+    # each pool selects its own model's pods only
+    assert all(set(sel.items()) <= set(pod.items()) for sel, pod in zip(selectors, pods))
+    assert not set(selectors[0].items()) <= set(pods[1].items())
     route = [m for m in result.manifests if m["kind"] == "HTTPRoute"][0]
     headers = [r["matches"][0]["headers"][0] for r in route["spec"]["rules"]]
     assert [h["value"] for h in headers] == ["Qwen/Qwen3-0.6B", "google/gemma-2b-it"]
     assert all("port" not in b for r in route["spec"]["rules"] for b in r["backendRefs"])
     allowlists = [m for m in result.manifests if m["metadata"]["name"].endswith("-allowlist")]
+    assert len(allowlists) == 2
     assert all(m["metadata"]["labels"]["inference.networking.k8s.io/bbr-managed"] == "true" for m in allowlists)
 
 
 def test_pattern4_is_a_leader_worker_set_with_data_and_expert_parallelism():
     result = plan(inputs("gateway_api_llmd", 4, "nvidia-h100-80gb"))
-    lws = [m for m in result.manifests if m["kind"] == "LeaderWorkerSet"][0]
-    leader = lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["spec"]["containers"][0]
-    worker = lws["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][0]
-    assert lws["spec"]["leaderWorkerTemplate"]["size"] == 2
-    assert "--data-parallel-size=16" in leader["args"] and "--enable-expert-parallel" in leader["args"]
-    assert "--headless" in worker["args"] and "--data-parallel-address=$(LWS_LEADER_ADDRESS)" in worker["args"]
+    values = releases(result)["pattern4-moe-ms"]
+    decode = values["decode"]
+    assert values["multinode"] is True
+    assert decode["parallelism"] == {"tensor": 1, "data": 16, "dataLocal": 8, "workers": 2}
+    container = decode["containers"][0]
+    # the start rank is computed by a shell, as the wide-EP guide does; Kubernetes would not expand $(( ))
+    assert container["command"] == ["/bin/bash", "-c"] and container["modelCommand"] == "custom"
+    script = container["args"][0]
+    assert "START_RANK=$(( ${LWS_WORKER_INDEX:-0} * DP_SIZE_LOCAL ))" in script
+    assert "exec vllm serve deepseek-ai/DeepSeek-V2-Lite " in script and "--enable-expert-parallel" in script
+    assert "--served-model-name deepseek-ai/DeepSeek-V2-Lite" in script
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 8
+    assert result.summary["workloads"] == ["LeaderWorkerSet/pattern4-moe-decode"]
     kserve = plan(inputs("istio_kserve", 4, "nvidia-h100-80gb")).services[0]
     assert kserve["parallelism"] == {"tensor": 1, "data": 16, "data_local": 8, "expert": True} and kserve["worker"] == {}
+
+
+def test_llmd_derived_names_and_chart_inputs_are_checked_before_anything(tmp_path):
+    long = plan(inputs("gateway_api_llmd", 1, "cpu-sim", release="r" * 30, models=[{"name": "m" * 12, "id": "Qwen/Qwen3-0.6B"}]))
+    assert any(e.startswith("llmd_xks_release:") and "llmd_xks_models[0].name" in e and "40" in e for e in long.errors)
+    mode = plan(inputs("gateway_api_llmd", 3, "cpu-sim", scheduler={"prefix_cache": "exact"}))
+    assert any(e.startswith("llmd_xks_scheduler.prefix_cache:") for e in mode.errors)
+    missing = plan(inputs("gateway_api_llmd", 1, "cpu-sim", charts_dir=str(tmp_path)))
+    assert sum(e.startswith("llmd_xks_charts_dir:") for e in missing.errors) == 2  # inferencepool and modelservice
+    gateway = plan(inputs("gateway_api_llmd", 2, "cpu-sim", gateway={"name": "g", "namespace": "other"}))
+    assert any(e.startswith("llmd_xks_gateway.namespace:") for e in gateway.errors)
+    infra = plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway={"name": "g", "namespace": "llm", "create": True,
+                                                                   "class_name": "gke-l7-rilb"}))
+    assert any(e.startswith("llmd_xks_gateway.class_name:") for e in infra.errors)
+    values = plan(inputs("gateway_api_llmd", 1, "cpu-sim", chart_values={"vllm": {}}))
+    assert any(e.startswith("llmd_xks_chart_values:") for e in values.errors)
+    old_pools = plan(inputs("gateway_api_llmd", 1, "cpu-sim", capabilities={"api_versions": [
+        a for a in ALL_APIS if a != "inference.networking.k8s.io/v1"] + ["inference.networking.x-k8s.io/v1alpha2"]}))
+    assert any("inference.networking.k8s.io/v1" in e and e.startswith("llmd_xks_stack:") for e in old_pools.errors)
+
+
+def test_llmd_charts_come_from_upstream_by_version_or_from_a_local_folder(tmp_path):
+    upstream = plan(inputs("gateway_api_llmd", 2, "cpu-sim")).helmfile
+    assert upstream["skip_deps"] is False
+    repos = dict((r["name"], r) for r in upstream["definition"]["repositories"])
+    charts = dict((r["name"], (r["chart"], r.get("version"))) for r in upstream["definition"]["releases"])
+    assert charts["pattern2-qwen"] == ("llmd-xks-inferencepool/inferencepool", "v1.5.0")
+    assert repos["llmd-xks-inferencepool"] == {"name": "llmd-xks-inferencepool", "oci": True,
+                                               "url": "registry.k8s.io/gateway-api-inference-extension/charts"}
+    assert charts["pattern2-qwen-ms"] == ("llmd-xks-modelservice/llm-d-modelservice", "v0.4.12")
+    assert charts["pattern2-bbr"] == ("llmd-xks-body-based-routing/body-based-routing", "v1.5.0")
+    for name in ("inferencepool-v1.5.0", "llm-d-modelservice-v0.4.12", "body-based-routing-v1.5.0"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Chart.yaml").write_text("name: x\n")
+    local = plan(inputs("gateway_api_llmd", 2, "cpu-sim", charts_dir=str(tmp_path))).helmfile
+    assert local["skip_deps"] is True and "repositories" not in local["definition"]
+    assert [r["chart"] for r in local["definition"]["releases"]][:2] == [
+        str(tmp_path / "inferencepool-v1.5.0"), str(tmp_path / "llm-d-modelservice-v0.4.12")]
+    assert all("version" not in r for r in local["definition"]["releases"])
 
 
 def test_gke_stacks_get_health_check_policies_on_the_pool():
@@ -182,8 +292,11 @@ def test_pattern1_with_two_models_is_refused():
 def test_cpu_simulator_needs_no_token_or_accelerator():
     result = plan(inputs("gateway_api_llmd", 1, "cpu-sim", hf_secret_exists=False))
     assert result.errors == []
-    pod = [m for m in result.manifests if m["kind"] == "Deployment"][0]["spec"]["template"]["spec"]
-    assert "resources" not in pod["containers"][0] and "nodeSelector" not in pod
+    values = releases(result)["pattern1-qwen-ms"]
+    container = values["decode"]["containers"][0]
+    assert "authSecretName" not in values["modelArtifacts"] and values["accelerator"] == {"type": "cpu"}
+    assert not any(k.endswith(("/gpu", "/tpu")) for k in container["resources"]["limits"])
+    assert "extraConfig" not in values["decode"] and container["image"].startswith("ghcr.io/llm-d/llm-d-inference-sim:")
 
 
 @pytest.mark.parametrize("inventory", ["local", "gke-tpu", "gke-gpu", "openshift-example"])
@@ -204,10 +317,7 @@ def test_every_inventory_renders_a_valid_plan(inventory, pattern):
 def test_pattern4_on_a_multi_host_tpu_slice_is_one_pod_per_host():
     result = plan(inputs("gateway_api_llmd", 4, "tpu-v6e-16"))
     assert result.errors == []
-    lws = [m for m in result.manifests if m["kind"] == "LeaderWorkerSet"][0]
-    template = lws["spec"]["leaderWorkerTemplate"]
-    assert template["size"] == 4
-    worker = template["workerTemplate"]["spec"]
-    assert worker["containers"][0]["resources"]["limits"]["google.com/tpu"] == "4"
-    assert worker["nodeSelector"]["cloud.google.com/gke-tpu-topology"] == "4x4"
-    assert "--data-parallel-size=16" in template["leaderTemplate"]["spec"]["containers"][0]["args"]
+    decode = releases(result)["pattern4-moe-ms"]["decode"]
+    assert decode["parallelism"]["workers"] == 4 and decode["parallelism"]["data"] == 16
+    assert decode["containers"][0]["resources"]["limits"]["google.com/tpu"] == 4
+    assert decode["extraConfig"]["nodeSelector"]["cloud.google.com/gke-tpu-topology"] == "4x4"
