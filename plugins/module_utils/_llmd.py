@@ -149,9 +149,21 @@ class LlmdRenderer(object):
         keys = ["inferencepool", "modelservice"]
         if self.p.pattern == 2:
             keys.append("body_based_routing")
-        if self.gateway.get("create"):
+        if self._creates_gateway():
             keys.append("infra")
         return keys
+
+    def infra_release(self):
+        return self.gateway["name"] + "-infra"
+
+    def _creates_gateway(self):
+        """gateway.create, unless a Gateway of that name exists that our llm-d-infra release did not make (another
+        stack's, or the user's): that one is used as it is."""
+        if not self.gateway.get("create"):
+            return False
+        live = self.inputs.get("live_gateway") or {}
+        annotations = (live.get("metadata") or {}).get("annotations") or {}
+        return not live or annotations.get("meta.helm.sh/release-name") == self.infra_release()
 
     # ---------------------------------------------------------------------------------- rendering
     def render(self):
@@ -171,8 +183,8 @@ class LlmdRenderer(object):
             releases.append(self._release("body_based_routing", self.release + "-bbr", self.bbr_values(), "routing"))
         self.plan.manifests.append(self._route(rules))
         self.plan.helmfile = self._helmfile(releases)
-        if self.gateway.get("create"):
-            infra = self._release("infra", self.gateway["name"] + "-infra", self.infra_values(), "gateway",
+        if self._creates_gateway():
+            infra = self._release("infra", self.infra_release(), self.infra_values(), "gateway",
                                   namespace=self.gateway["namespace"])
             self.plan.gateway_helmfile = self._helmfile([infra])
         pools = [pool_name(self.release, m) for m in self.inputs["models"]]
@@ -432,9 +444,15 @@ class LlmdRenderer(object):
                 "inferenceGateway": {"name": self.gateway["name"]}}
 
     def infra_values(self):
-        return {"gateway": {"fullnameOverride": self.gateway["name"],
-                            "gatewayClassName": self.gateway.get("class_name") or "gke-l7-regional-external-managed",
-                            "labels": {"app.kubernetes.io/part-of": "llmd-xks"}}}
+        # the listener the KServe stacks' Gateway has, so that both stacks can share one Gateway (migration)
+        gateway = {"fullnameOverride": self.gateway["name"],
+                   "gatewayClassName": self.gateway.get("class_name") or "gke-l7-regional-external-managed",
+                   "labels": {"app.kubernetes.io/part-of": "llmd-xks"},
+                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
+                                  "allowedRoutes": {"namespaces": {"from": "All"}}}]}
+        if not self.p.capabilities_serve("telemetry.istio.io/v1"):
+            gateway["gatewayParameters"] = {"istio": {"accessLogging": False}}  # its Telemetry object needs that CRD
+        return {"gateway": gateway}
 
     def _route(self, rules):
         return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",

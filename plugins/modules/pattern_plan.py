@@ -133,6 +133,13 @@ options:
         values. Never put a secret here; reference Secrets by name.
     type: dict
     default: {}
+  live_gateway:
+    description:
+      - V(gateway_api_llmd) only. The Gateway of O(gateway) as the cluster has it (empty when it does not exist). With
+        O(gateway) C(create), a Gateway that exists and is not managed by the C(<name>-infra) helm release (annotation
+        C(meta.helm.sh/release-name)) is used as it is instead of being created.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     description: Runs the same in check mode (it changes nothing).
@@ -217,6 +224,7 @@ def main():
         charts_dir=dict(type="path"),
         charts=dict(type="dict", default={}),
         chart_values=dict(type="dict", default={}),
+        live_gateway=dict(type="dict", default={}),
     ), supports_check_mode=True)
     result = plan(module.params)
     for warning in result.warnings:

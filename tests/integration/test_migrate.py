@@ -30,6 +30,13 @@ pytestmark = pytest.mark.integration
 ACCELERATOR = "nvidia-h100-80gb"  # 2 nodes x 8 GPUs: room for a pattern-3 source and target side by side
 
 
+def llmd_model_servers(namespace):
+    """The llm-d model-server Deployments (the modelservice chart puts our labels on their pods only)."""
+    return [d for d in client.AppsV1Api().list_namespaced_deployment(namespace).items
+            if (d.spec.template.metadata.labels or {}).get("llmd.xks/stack") == "gateway_api_llmd"
+            and "llmd.xks/model" in (d.spec.template.metadata.labels or {})]
+
+
 def variables(namespace, **extra):
     base = {"llmd_xks_namespace": namespace, "llmd_xks_accelerator": ACCELERATOR,
             "llmd_xks_models": [{"name": "qwen", "id": "Qwen/Qwen3-0.6B"}], "llmd_xks_wait_timeout": 120,
@@ -146,7 +153,7 @@ def test_both_directions(cluster, namespace, pattern):
     back = only(cluster, namespace, "istio_kserve", pattern)
     assert back["endpoints"] == ["http://203.0.113.10/%s/qwen/v1" % namespace]
     assert set_records(namespace) == ["llmd-xks-set-llmd-xks-pattern%d-istio" % pattern]
-    assert not client.AppsV1Api().list_namespaced_deployment(namespace, label_selector="llmd.xks/stack=gateway_api_llmd").items
+    assert not llmd_model_servers(namespace)
 
 
 def test_pattern_change_with_weighted_shift(cluster, namespace):
@@ -188,7 +195,8 @@ def test_noop_when_source_is_target(cluster, namespace):
     check = run_playbook(cluster.kubeconfig, "migrate.yml", check=True,
                          extra_vars=variables(namespace, **{"from": "gateway_api_llmd", "to": "istio_kserve"}))
     assert check.rc == 0 and check.changed == 0, check
-    assert "removed_after_the_shift" in check.output and "Deployment/pattern1-qwen" in check.output
+    assert "removed_after_the_shift" in check.output and "HTTPRoute/pattern1" in check.output
+    assert "releases_uninstalled_after_the_shift" in check.output and "pattern1-qwen-ms" in check.output
     custom = client.CustomObjectsApi()
     assert not custom.list_namespaced_custom_object("serving.kserve.io", "v1alpha2", namespace, "llminferenceservices")["items"]
     only(cluster, namespace, "gateway_api_llmd", 1)
@@ -231,7 +239,7 @@ def test_target_never_ready_rolls_back(cluster, namespace):
     assert _source_state(namespace) == before
     only(cluster, namespace, "istio_kserve", 1)
     assert set_records(namespace) == ["llmd-xks-set-llmd-xks-pattern1-istio"]
-    assert not client.AppsV1Api().list_namespaced_deployment(namespace, label_selector="llmd.xks/stack=gateway_api_llmd").items
+    assert not llmd_model_servers(namespace)
 
 
 def test_interrupted_migration_finishes_on_rerun(cluster, namespace):
@@ -241,14 +249,13 @@ def test_interrupted_migration_finishes_on_rerun(cluster, namespace):
                "-i", os.path.join(REPO, "inventories", "local"), "-e", json.dumps(extra)]
     env = ansible_env(cluster.kubeconfig)
     env["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
-    apps = client.AppsV1Api()
     with ServingMonitor(cluster, namespace) as monitor:
         proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         deadline = time.monotonic() + 120
         # interrupt as soon as the target's model server exists: mid-deploy, before any verification or removal
         while time.monotonic() < deadline and proc.poll() is None:
-            if apps.list_namespaced_deployment(namespace, label_selector="llmd.xks/stack=gateway_api_llmd,llmd.xks/model").items:
+            if llmd_model_servers(namespace):
                 break
             time.sleep(0.1)
         assert proc.poll() is None, "the migration finished before it could be interrupted"

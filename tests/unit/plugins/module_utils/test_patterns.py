@@ -321,3 +321,16 @@ def test_pattern4_on_a_multi_host_tpu_slice_is_one_pod_per_host():
     assert decode["parallelism"]["workers"] == 4 and decode["parallelism"]["data"] == 16
     assert decode["containers"][0]["resources"]["limits"]["google.com/tpu"] == 4
     assert decode["extraConfig"]["nodeSelector"]["cloud.google.com/gke-tpu-topology"] == "4x4"
+
+
+def test_llmd_creates_the_gateway_with_llm_d_infra_unless_another_stack_made_it():
+    gateway = {"name": "gw", "namespace": "llm", "create": True, "class_name": "istio"}
+    fresh = plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway=gateway))
+    [infra] = fresh.gateway_helmfile["definition"]["releases"]
+    assert (infra["name"], infra["namespace"]) == ("gw-infra", "llm")
+    listeners = infra["values"][0]["gateway"]["listeners"]
+    assert listeners == [{"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}]
+    ours = {"metadata": {"name": "gw", "annotations": {"meta.helm.sh/release-name": "gw-infra"}}}
+    assert plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway=gateway, live_gateway=ours)).gateway_helmfile
+    theirs = {"metadata": {"name": "gw", "labels": {"llmd.xks/apply-set": "llmd-xks-gateway-gw"}}}
+    assert plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway=gateway, live_gateway=theirs)).gateway_helmfile is None

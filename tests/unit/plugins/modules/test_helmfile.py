@@ -309,3 +309,41 @@ def test_error_helpers():
         "helm cannot reach the cluster: Error: Kubernetes cluster unreachable: dial tcp"
     assert h._labels("a:b,c:d") == {"a": "b", "c": "d"}
     assert h.state_values_set_arg("k", None) == "k=null"
+
+
+def test_inline_definition_is_written_for_the_run_and_removed(fake, run_module, tmp_path, monkeypatch):
+    created = []
+    real_mkdtemp = module.tempfile.mkdtemp
+
+    def mkdtemp(**kwargs):
+        created.append(real_mkdtemp(**kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(module.tempfile, "mkdtemp", mkdtemp)
+    definition = {"releases": [{"name": "demo", "namespace": "apps", "chart": "/charts/demo", "values": [{"replicas": 1}]}]}
+    args = dict(fake.args, definition=definition)
+    args.pop("file")
+    result = run_module(module, args)
+    assert result["changed"] is True
+    written = [c for c in result["commands"] if " template " in c][0].split("--file ")[1].split()[0]
+    assert written.startswith(created[0]) and written.endswith("helmfile.yaml")
+    assert not os.path.exists(created[0])  # nothing left on the controller
+
+
+def test_render_only_touches_no_cluster(fake, run_module):
+    result = run_module(module, dict(fake.args, render_only=True))
+    assert result["changed"] is False and [r["name"] for r in result["rendered"]] == ["demo", "other"]
+    assert all(r["objects"] for r in result["rendered"])
+    assert fake.subcommands() == ["helmfile:template"]  # no helm list, no helm get, no sync
+
+
+@pytest.mark.parametrize("definition, message", [
+    ({}, "has no releases"),
+    ({"releases": [{"name": "x"}]}, "releases[0] needs a name and a chart"),
+    ({"releases": [{"name": "x", "chart": "./charts/x"}]}, "is relative"),
+])
+def test_bad_definition_is_refused_before_anything_runs(fake, run_module, definition, message):
+    args = dict(fake.args, definition=definition)
+    args.pop("file")
+    result = run_module(module, args, expect_failure=True)
+    assert message in result["msg"] and result["commands"] == [] and "calls" not in fake.state()
