@@ -36,6 +36,8 @@ VLLM_PORT = 8000
 RESOURCE_SHARE = 0.8  # of the node's CPU and memory a model server may request, split by accelerators used
 INFRA_CLASSES = ("istio", "gke-l7-regional-external-managed", "kgateway", "agentgateway", "agentgateway-v2",
                  "data-science-gateway-class")
+INFRA_PROVIDERS = {"gke-l7-regional-external-managed": "gke-l7-regional-external-managed", "kgateway": "agentgateway",
+                   "agentgateway": "agentgateway", "agentgateway-v2": "agentgateway"}
 PREFIX_CACHE_MODES = ("approximate", "precise")
 # the image of each guide's model server, by accelerator kind (TPU: the v6e image, the guide's is for tpu7x)
 GUIDE_IMAGES = {"gpu": "ghcr.io/llm-d/llm-d-cuda:v0.5.0", "tpu": "vllm/vllm-tpu:v0.11.1",
@@ -63,10 +65,8 @@ def provider_of(gateway_class):
 
 def image_parts(reference):
     """'registry/repo/name:tag' -> {registry, repository, tag} as the v1.5 GIE charts read an image."""
-    name, _, tag = reference.rpartition(":")
-    if not name or "/" in tag:
-        name, tag = reference, "latest"
-    registry, _, repository = name.partition("/")
+    name, tag = reference.rsplit(":", 1) if ":" in reference.rpartition("/")[2] else (reference, "latest")
+    registry, repository = name.split("/", 1) if "/" in name else ("docker.io", name)
     return {"registry": registry, "repository": repository, "tag": tag}
 
 
@@ -193,8 +193,8 @@ class LlmdRenderer(object):
             http_routes=[self.release], inference_pools=pools, endpoint_pickers=[p + "-epp" for p in pools],
             workloads=["%s/%s-decode" % (workload_kind, p) for p in pools],
             releases=[r["name"] for r in releases], endpoint_paths=["/v1/completions"],
-            charts=dict((key, {"chart": c, "version": v}) for key, (c, v, _r) in (
-                (k, charts.chart_source(k, self.charts_dir, self.chart_overrides)) for k in self._chart_keys())),
+            charts=dict((key, dict(zip(("chart", "version"), charts.chart_source(key, self.charts_dir, self.chart_overrides))))
+                        for key in self._chart_keys()),
         )
 
     def _release(self, key, name, values, component, namespace=None):
@@ -445,8 +445,10 @@ class LlmdRenderer(object):
 
     def infra_values(self):
         # the listener the KServe stacks' Gateway has, so that both stacks can share one Gateway (migration)
-        gateway = {"fullnameOverride": self.gateway["name"],
-                   "gatewayClassName": self.gateway.get("class_name") or "gke-l7-regional-external-managed",
+        gateway_class = self.gateway.get("class_name") or "gke-l7-regional-external-managed"
+        gateway = {"fullnameOverride": self.gateway["name"], "gatewayClassName": gateway_class,
+                   # the chart defaults gateway.provider to istio whatever the class: name it
+                   "provider": INFRA_PROVIDERS.get(gateway_class, "istio"),
                    "labels": {"app.kubernetes.io/part-of": "llmd-xks"},
                    "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                   "allowedRoutes": {"namespaces": {"from": "All"}}}]}

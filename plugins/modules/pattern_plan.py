@@ -82,8 +82,8 @@ options:
     default: {}
   images:
     description:
-      - Container images by accelerator kind (C(tpu), C(gpu), C(cpu)) and C(epp) (V(gateway_api_llmd): the endpoint picker;
-        default the inferencepool chart's own, llm-d's scheduler for precise prefix-cache scheduling).
+      - Container images by accelerator kind (C(tpu), C(gpu), C(cpu)) and C(epp), the endpoint picker of V(gateway_api_llmd)
+        (default the inferencepool chart's own, llm-d's scheduler for precise prefix-cache scheduling).
     type: dict
     default: {}
   hf_token_secret:

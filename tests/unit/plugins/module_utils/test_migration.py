@@ -183,10 +183,11 @@ def chart_objects(rendered):
     pool, ms = values["pattern1-qwen"], values["pattern1-qwen-ms"]
     pod_labels = dict(ms["modelArtifacts"]["labels"], **{"llm-d.ai/role": "decode"})
     helm = {"app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "llm-d-modelservice-v0.4.12"}
+    vllm = {"name": "vllm", "command": ["vllm", "serve"],
+            "args": ["Qwen/Qwen3-0.6B", "--port", "8000", "--served-model-name", "Qwen/Qwen3-0.6B"]}
     decode = {"metadata": {"name": "pattern1-qwen-decode", "labels": helm, "generation": 1},
-              "spec": {"replicas": 1, "selector": {"matchLabels": pod_labels}, "template": {
-                  "metadata": {"labels": pod_labels}, "spec": {"containers": [{"name": "vllm", "command": ["vllm", "serve"],
-                  "args": ["Qwen/Qwen3-0.6B", "--port", "8000", "--served-model-name", "Qwen/Qwen3-0.6B"]}]}}},
+              "spec": {"replicas": 1, "selector": {"matchLabels": pod_labels},
+                       "template": {"metadata": {"labels": pod_labels}, "spec": {"containers": [vllm]}}},
               "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
                          "availableReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}}
     epp = {"metadata": {"name": "pattern1-qwen-epp", "labels": {"app.kubernetes.io/name": "pattern1-qwen-epp"}},
