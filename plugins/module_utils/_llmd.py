@@ -171,6 +171,8 @@ class LlmdRenderer(object):
         for model in self.inputs["models"]:
             pool = pool_name(self.release, model)
             releases.append(self._release("inferencepool", pool, self.inferencepool_values(model, pool), "pool"))
+            if self.provider == "gke":
+                self.plan.manifests.extend(self.p._gke_policies(pool, model))
             releases.append(self._release("modelservice", pool + "-ms", self.modelservice_values(model, pool),
                                           "modelservice"))
             rule = {"backendRefs": [{"group": POOL_GROUP, "kind": "InferencePool", "name": pool}],
@@ -200,8 +202,10 @@ class LlmdRenderer(object):
     def _release(self, key, name, values, component, namespace=None):
         chart, version, repo = charts.chart_source(key, self.charts_dir, self.chart_overrides)
         values = merge(values, self.extra_values.get(key))
-        release = {"name": name, "namespace": namespace or self.namespace, "chart": chart,
-                   "labels": {"llmd-xks-release": self.release, "llmd-xks-component": component},
+        labels = {"llmd-xks-component": component}
+        if component != "gateway":  # the Gateway's release is shared by every pattern
+            labels["llmd-xks-release"] = self.release
+        release = {"name": name, "namespace": namespace or self.namespace, "chart": chart, "labels": labels,
                    "values": [values]}
         if version:
             release["version"] = version
@@ -411,7 +415,9 @@ class LlmdRenderer(object):
         pool_values = values["inferencePool"]
         pool_values.setdefault("targetPorts", [{"number": VLLM_PORT}])
         pool_values["modelServers"] = {"matchLabels": self._pool_selector(pool, guide)}
-        values["provider"] = {"name": self.provider}
+        # GIE v1.5.0's GKE HealthCheckPolicy has no portSpecification, which the GKE CRD's validation requires (the API
+        # server rejects it): on GKE the policies are ours, as on the KServe GKE stack
+        values["provider"] = {"name": "none" if self.provider == "gke" else self.provider}
         return values
 
     def approximate_prefix_config(self):

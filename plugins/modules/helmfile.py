@@ -305,7 +305,6 @@ rc:
   type: int
 """
 
-import json
 import os
 import shutil
 import tempfile
@@ -382,9 +381,13 @@ def rendered_objects(text):
 
 
 def write_definition(definition):
+    import yaml
+
     directory = tempfile.mkdtemp(prefix="llmd-xks-helmfile-def-")
     with open(os.path.join(directory, "helmfile.yaml"), "w") as handle:
-        json.dump(definition, handle, sort_keys=True)  # JSON is YAML; no template syntax is interpreted
+        # block style: helmfile looks for its top-level keys line by line. A plain helmfile.yaml is not a template,
+        # so the values' own "{{ }}" reach the charts untouched.
+        yaml.safe_dump(definition, handle, default_flow_style=False, sort_keys=True)
     return directory
 
 

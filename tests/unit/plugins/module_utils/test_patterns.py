@@ -75,7 +75,9 @@ def test_rendering_matrix_is_schema_valid(crd_schemas, stack, pattern, accelerat
         names = sorted(releases(result))
         pools = result.summary["inference_pools"]
         assert names == sorted(pools + [p + "-ms" for p in pools] + (["pattern2-bbr"] if pattern == 2 else []))
-        assert sorted(m["kind"] for m in result.manifests) == ["ConfigMap"] * (2 if pattern == 2 else 0) + ["HTTPRoute"]
+        kinds = sorted(m["kind"] for m in result.manifests)
+        policies = ["GCPBackendPolicy", "HealthCheckPolicy"] * len(pools)
+        assert kinds == sorted(["ConfigMap"] * (2 if pattern == 2 else 0) + ["HTTPRoute"] + policies)
 
 
 def releases(result):
