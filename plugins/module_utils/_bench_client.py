@@ -18,7 +18,9 @@ Timing rules (see docs/benchmark.md):
 * token counts come from the server's ``usage`` (never from a client tokenizer).
 
 Every non-2xx answer, timeout, connection error, in-band ``error`` event or stream cut short (no ``[DONE]``,
-no usage, no ``finish_reason``, no token at all) makes the record a failure with a reason code.
+no usage, no token at all) makes the record a failure with a reason code. A stream that is complete but whose
+choices never carry a ``finish_reason`` keeps its tokens and timings and is counted as a warning
+(``STREAM_WARNINGS``); with ``strict=True`` it is a failure too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -61,6 +63,11 @@ FAILURE_REASONS = {
     "bad_event": "an SSE data event was not valid JSON",
 }
 
+# Complete streams that break a rule the metrics do not depend on: counted per reason, failures only when strict.
+STREAM_WARNINGS = {
+    "no_finish_reason": "no choice carried a finish_reason (the tokens, usage and [DONE] came)",
+}
+
 POD_HEADERS = ("x-inference-pod", "x-went-into-pod")
 
 
@@ -69,7 +76,7 @@ class Record(object):
 
     __slots__ = ("index", "stage", "model", "group", "warmup", "scheduled", "queued", "start", "first", "last",
                  "end", "itl", "prompt_tokens", "output_tokens", "cached_tokens", "expected_input_tokens",
-                 "max_tokens", "status", "error", "error_detail", "finish_reason", "pod", "events")
+                 "max_tokens", "status", "error", "error_detail", "warning", "finish_reason", "pod", "events")
 
     def __init__(self, index=0, stage=0, model=None, group=None, warmup=False, scheduled=None,
                  expected_input_tokens=None, max_tokens=None):
@@ -93,6 +100,7 @@ class Record(object):
         self.status = None
         self.error = None
         self.error_detail = None
+        self.warning = None  # a STREAM_WARNINGS code: the stream broke a rule the metrics do not depend on
         self.finish_reason = None
         self.pod = None
         self.events = 0
@@ -165,11 +173,12 @@ class StreamParser(object):
     quoted-key patterns only match real keys. Anything else is decoded in full.
     """
 
-    __slots__ = ("record", "chat", "buf", "done", "saw_usage", "token_key")
+    __slots__ = ("record", "chat", "strict", "buf", "done", "saw_usage", "token_key")
 
-    def __init__(self, record, chat):
+    def __init__(self, record, chat, strict=False):
         self.record = record
         self.chat = chat
+        self.strict = strict
         self.buf = b""
         self.done = False
         self.saw_usage = False
@@ -269,7 +278,10 @@ class StreamParser(object):
         elif not self.saw_usage or rec.output_tokens is None:
             rec.fail("no_usage", "no usage chunk; the server ignored stream_options.include_usage")
         elif rec.finish_reason is None:
-            rec.fail("no_finish_reason", "no choice carried a finish_reason")
+            if self.strict:
+                rec.fail("no_finish_reason", "no choice carried a finish_reason")
+            else:
+                rec.warning = "no_finish_reason"
 
 
 def _url(text):
@@ -415,7 +427,7 @@ class Client(object):
     the metrics scrapes."""
 
     def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0, model_urls=None,
-                 model_header=None, validate_certs=True, lean=True):
+                 model_header=None, validate_certs=True, lean=True, strict=False):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
         # parsed once (yarl.URL): aiohttp would parse a string URL on every request
@@ -436,6 +448,7 @@ class Client(object):
                                            ssl=None if validate_certs else False),
             read_bufsize=1 << 20, timeout=self.timeout, headers=self.headers)
         self.lean = lean
+        self.strict = strict  # a stream without finish_reason fails (otherwise: a warning)
         self._pools = {}  # (host, port) -> _bench_http.Pool
         self._targets = {}  # model -> (pool, request head bytes) or None (aiohttp)
 
@@ -485,7 +498,7 @@ class Client(object):
         record.start = pc()
         deadline = loop.time() + timeout
         data = b"%s%d\r\n\r\n%s" % (head, len(body), body)
-        parser = StreamParser(record, self.chat)
+        parser = StreamParser(record, self.chat, self.strict)
         for attempt in (0, 1):
             conn = pool.take()
             fresh = conn is None
@@ -520,7 +533,7 @@ class Client(object):
 
     async def _send_aiohttp(self, body, record):
         pc = time.perf_counter
-        parser = StreamParser(record, self.chat)
+        parser = StreamParser(record, self.chat, self.strict)
         url = self.model_urls.get(record.model, self.url) if self.model_urls else self.url
         headers = {self.model_header: record.model} if self.model_header and record.model else None
         record.start = pc()

@@ -12,7 +12,9 @@ As in ``vllm bench serve`` (``benchmarks/serve.py::calculate_metrics``):
   output token has TPOT 0 for the goodput test, as in vLLM.
 Statistics: mean, median, population std (ddof 0), min, max and linearly interpolated percentiles (numpy's
 default), in milliseconds; an empty list yields ``None`` (vLLM writes 0, which hides "no data").
-Only successful, non-warm-up requests enter latency statistics; failures are counted by reason.
+Only successful, non-warm-up requests enter latency statistics; failures are counted by reason, and successful
+requests whose stream broke a rule the metrics do not need (``stream_warnings``, for example no ``finish_reason``)
+by warning.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -141,6 +143,11 @@ def summarize(records, slo=None, duration=None):
     for rec in failed:
         reasons[rec.error or "unknown"] = reasons.get(rec.error or "unknown", 0) + 1
     out["failures"] = reasons
+    warned = {}
+    for rec in ok:
+        if rec.warning:
+            warned[rec.warning] = warned.get(rec.warning, 0) + 1
+    out["stream_warnings"] = warned
     good = [r for r in measured if request_meets_slo(r, slo)] if slo_given(slo) else None
     if good is None:
         out["good_requests"] = None

@@ -37,7 +37,7 @@ DEFAULTS = dict(
                   extra_body=None),
     slo=dict(ttft_ms=None, tpot_ms=None, e2e_ms=None, attainment=0.95),
     metrics_urls=None, report_dir=None, report_name=None, compare_with=None, fail_on_errors=False,
-    lag_threshold_ms=10.0, keep_records=True, progress_file=None,
+    lag_threshold_ms=10.0, keep_records=True, progress_file=None, strict_streams=False,
 )
 
 
@@ -241,7 +241,7 @@ async def _run(spec, progress):
     prof = spec["profile"]
     client = Client(spec["url"], api, spec["api_key"], spec["headers"], spec["timeout"],
                     model_urls=dict((m["name"], m["url"]) for m in models if m.get("url")), model_header=spec["model_header"],
-                    validate_certs=spec["validate_certs"])
+                    validate_certs=spec["validate_certs"], strict=spec["strict_streams"])
     monitor = load.LoopMonitor()
     state = {}
     t_run = time.perf_counter()

@@ -129,7 +129,6 @@ def test_fast_path_and_full_decode_agree():
 @pytest.mark.parametrize("events, reason", [
     ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, USAGE)], "stream_cut"),
     ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, DONE)], "no_usage"),
-    ([(0.02, cmpl(" a")), (0.03, cmpl(" b")), (0.04, USAGE + DONE)], "no_finish_reason"),
     ([(0.02, cmpl("")), (0.04, USAGE + DONE)], "no_tokens"),
     ([(0.02, cmpl(" a")), (0.03, b'data: {"error":{"message":"boom"}}\n\n'), (0.04, DONE)], "error_event"),
     ([(0.02, b"data: {not json\n\n"), (0.04, DONE)], "bad_event"),
@@ -137,6 +136,22 @@ def test_fast_path_and_full_decode_agree():
 def test_incomplete_streams_are_failures(events, reason):
     rec = run_stream(events)
     assert not rec.success and rec.error == reason, (rec.error, rec.error_detail)
+
+
+def test_stream_without_finish_reason_is_a_warning_unless_strict():
+    """#22: tokens, usage and [DONE] without any finish_reason: GuideLLM and inference-perf accept it, so do we."""
+    events = [(0.02, cmpl(" a")), (0.03, cmpl(" b")), (0.05, cmpl(" c")), (0.06, USAGE + DONE)]
+    rec = run_stream(events)
+    assert rec.success and rec.error is None and rec.warning == "no_finish_reason"
+    assert (rec.ttft, rec.e2el, list(rec.itl), rec.output_tokens) == (0.02, 0.05, pytest.approx([0.01, 0.02]), 3)
+    strict = Record()
+    strict.start = 0.0
+    parser = StreamParser(strict, False, strict=True)
+    for now, data in events:
+        parser.feed(data, now)
+    strict.end = 0.06
+    parser.finish()
+    assert not strict.success and strict.error == "no_finish_reason" and strict.warning is None
 
 
 # ------------------------------------------------------------------------- against a real (in-process) server
