@@ -72,7 +72,8 @@ def record_dict(rec, t0):
         itl_ms=[round(g * ms, 3) for g in rec.itl],
         prompt_tokens=rec.prompt_tokens, output_tokens=rec.output_tokens, cached_tokens=rec.cached_tokens,
         expected_input_tokens=rec.expected_input_tokens, max_tokens=rec.max_tokens,
-        finish_reason=rec.finish_reason, pod=rec.pod, events=rec.events,
+        finish_reason=rec.finish_reason, pod=rec.pod, events=rec.events, request_id=rec.request_id,
+        unknown_gaps=rec.unknown_gaps, ttft_upper_bound=rec.known_first is not None,
     )
 
 
@@ -141,6 +142,14 @@ def build_report(spec, plan, stages, search, created, finished, models):
     warnings = []
     if failed:
         warnings.append("%d of %d requests FAILED (%s)" % (failed, requests, ", ".join("%s: %d" % kv for kv in sorted(failures.items()))))
+    for st in stages:
+        m = st["metrics"]
+        if m["itl_unknown_gaps"]:
+            warnings.append("stage %s: %d inter-token gaps left out of ITL because several tokens of a stream arrived in "
+                            "one read after a pause (the client was busy or the server sent them together): their "
+                            "arrival times are unknown; TPOT counts from the first token with a known arrival, and the "
+                            "TTFT of %d requests is an upper bound" % (st["label"], m["itl_unknown_gaps"],
+                                                                         m["ttft_upper_bound_requests"]))
     for reason, count in sorted(stream_warnings.items()):
         warnings.append("%d of %d requests: %s; counted as completed with their tokens and timings (strict_streams: true "
                         "fails them)" % (count, requests, STREAM_WARNINGS.get(reason, reason)))
