@@ -255,10 +255,11 @@ async def run_stage(client, make_body, workload, st, seed=0, feed=None):
         await asyncio.gather(*[worker() for dummy in range(int(stage["level"]))])
         return
     rate = float(stage["level"])
-    schedule = constant_schedule(rate) if mode == "constant" else poisson_schedule(rate, seed=seed)
+    # offset: this process's place among several sharing one constant rate (_bench_workers)
+    schedule = constant_schedule(rate, stage.get("offset") or 0.0) if mode == "constant" else poisson_schedule(rate, seed=seed)
     sem = asyncio.Semaphore(stage["max_concurrency"]) if stage.get("max_concurrency") else None
     tasks = set()
-    t0 = st.started
+    t0 = stage.get("start_at") or st.started  # several processes share one schedule from their common start
     for offset in schedule:
         at = t0 + offset
         delay = at - pc()
