@@ -192,7 +192,8 @@ def truth_stats(records, ttft_ms):
     return dict(count=len(done), seconds=window, ttft_p50=pct(ttft, 50), ttft_p99=pct(ttft, 99), tpot_p50=pct(tpot, 50),
                 tpot_p99=pct(tpot, 99), in_flight=busy / window if window > 0 else None,
                 rate=len(done) / window if window > 0 else None,
-                late_p99=pct([t - ttft_ms for t in ttft], 99), by_id=by_id)
+                late_p99=pct([t - ttft_ms for t in ttft], 99), tokens_mean=sum(r[2] for r in done) / float(len(done)),
+                by_id=by_id)
 
 
 SERVERS = {"truth": TruthServer, "inference-sim": Simulator, "llm-d-inference-sim": LlmdSimulator}

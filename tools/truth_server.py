@@ -8,7 +8,7 @@
 Written for tools/bench_compare.py and its tests, independently of tools/inference_sim.py (no shared code, standard
 library only), so that a comparison does not judge our load generator by our own simulator. It does one thing:
 ``POST /v1/completions`` and ``/v1/chat/completions`` with ``stream: true`` answer exactly ``max_tokens`` tokens
-(one word each), token *i* due ``ttft + i * itl`` after the request arrived, then a usage chunk and ``[DONE]``.
+(one word each; ``max_completion_tokens`` wins, as in OpenAI's chat API; 16 when neither is given), token *i* due ``ttft + i * itl`` after the request arrived, then a usage chunk and ``[DONE]``.
 
 The truth is its own record, not its configuration: per request the kernel's receive time of the request's last byte
 (``SO_TIMESTAMPNS`` on Linux, moved onto ``time.perf_counter``'s clock, which is CLOCK_MONOTONIC and so shared with
@@ -233,7 +233,7 @@ class TruthServer(object):
     def start(self, conn, body, chat):
         try:
             request = json.loads(body or b"{}")
-            tokens = int(request.get("max_tokens") or 16)
+            tokens = int(request.get("max_completion_tokens") or request.get("max_tokens") or 16)
         except (ValueError, TypeError, AttributeError):
             conn.answer(400, b'{"error":{"message":"the body is not a JSON object with an integer max_tokens"}}')
             return

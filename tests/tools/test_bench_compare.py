@@ -25,7 +25,7 @@ def test_truth_stats_from_the_servers_record():
     assert st["by_id"]["truth-1"] == pytest.approx((50.0, 75.0)) and st["by_id"]["truth-2"] == pytest.approx((60.0, 25.0))
     assert st["ttft_p50"] == pytest.approx(55.0) and st["tpot_p50"] == pytest.approx(50.0)
     assert st["in_flight"] == pytest.approx((0.2 + 0.5 + 0.1) / 1.0)
-    assert st["late_p99"] == pytest.approx(9.9)
+    assert st["late_p99"] == pytest.approx(9.9) and st["tokens_mean"] == 3
 
 
 def test_table_errors_are_against_the_servers_record_and_per_request():

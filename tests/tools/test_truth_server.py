@@ -71,9 +71,10 @@ def test_stream_and_record(server):
     assert all(0.0085 < b - a < 0.0115 for a, b in zip(sent, sent[1:])), sent
     # keep-alive: the same connection serves the next request, chat format this time
     resp = post(conn, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}],
-                                               "max_tokens": 2, "stream": True})
+                                               "max_tokens": 9, "max_completion_tokens": 2, "stream": True})
     body = resp.read()
     assert b'"delta":{"role":"assistant","content":" tok"}' in body and b'"usage"' not in body
+    assert body.count(b'"content":" tok"') == 2
     assert body.endswith(b"data: [DONE]\n\n")
     assert [r[0] for r in records(server, since=arrival + 1e-6)] == ["truth-2"]
 
