@@ -74,6 +74,7 @@ def record_dict(rec, t0):
         expected_input_tokens=rec.expected_input_tokens, max_tokens=rec.max_tokens,
         finish_reason=rec.finish_reason, pod=rec.pod, events=rec.events, request_id=rec.request_id,
         unknown_gaps=rec.unknown_gaps, ttft_upper_bound=rec.known_first is not None,
+        tpot_from_token=rec.known_index if rec.known_first is not None else 0,
     )
 
 
