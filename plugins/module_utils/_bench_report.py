@@ -149,8 +149,8 @@ def build_report(spec, plan, stages, search, created, finished, models):
             warnings.append("stage %s: %d inter-token gaps left out of ITL because several tokens of a stream arrived in "
                             "one read after a pause (the client was busy or the server sent them together): their "
                             "arrival times are unknown; TPOT counts from the first token with a known arrival, and the "
-                            "TTFT of %d requests is an upper bound" % (st["label"], m["itl_unknown_gaps"],
-                                                                         m["ttft_upper_bound_requests"]))
+                            "TTFT of %d requests is an upper bound"
+                            % (st["label"], m["itl_unknown_gaps"], m["ttft_upper_bound_requests"]))
     for reason, count in sorted(stream_warnings.items()):
         warnings.append("%d of %d requests: %s; counted as completed with their tokens and timings (strict_streams: true "
                         "fails them)" % (count, requests, STREAM_WARNINGS.get(reason, reason)))

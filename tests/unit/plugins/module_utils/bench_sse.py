@@ -4,8 +4,8 @@
 
 ``server.mode`` picks the behaviour of the next requests: ``ok``, ``http500``, ``drop`` (close after two tokens,
 no [DONE]), ``slow`` (never answers within the test timeout), ``no_usage``, ``error_event``, ``no_done``
-(usage but no [DONE]), ``no_finish`` (tokens, usage and [DONE], but finish_reason always null), ``early_role`` (chat: role-only chunk long before the first token). ``/metrics`` serves
-vLLM-named counters that count the requests. Timings are small so the tests stay fast.
+(usage but no [DONE]), ``no_finish`` (tokens, usage and [DONE], but finish_reason always null), ``early_role``
+(chat: role-only chunk long before the first token). ``/metrics`` serves vLLM-named counters that count the requests. Timings are small so the tests stay fast.
 """
 
 from __future__ import absolute_import, division, print_function
