@@ -81,7 +81,7 @@ class Exchange(object):
 
 
 class Connection(object):
-    __slots__ = ("server", "sock", "buf", "out", "busy", "close_after", "stamp")
+    __slots__ = ("server", "sock", "buf", "out", "busy", "close_after", "closing", "stamp")
 
     def __init__(self, server, sock):
         self.server = server
@@ -90,6 +90,7 @@ class Connection(object):
         self.out = b""  # bytes the socket did not take yet
         self.busy = False  # a streamed answer is in progress
         self.close_after = False
+        self.closing = False  # close once the bytes in `out` are sent
         self.stamp = None  # kernel receive time of the latest read
 
     def readable(self):
@@ -144,7 +145,7 @@ class Connection(object):
             status, b"OK" if status == 200 else b"Error", content_type, len(body),
             b"Connection: close\r\n" if self.close_after else b"", body))
         if self.close_after:
-            self.close()
+            self.close_when_sent()
 
     def write(self, data):
         if self.sock is None:
@@ -173,7 +174,16 @@ class Connection(object):
             return
         self.out = self.out[sent:]
         if not self.out:
-            self.server.selector.modify(self.sock, selectors.EVENT_READ, self)
+            if self.closing:
+                self.close()
+            else:
+                self.server.selector.modify(self.sock, selectors.EVENT_READ, self)
+
+    def close_when_sent(self):
+        if self.out:
+            self.closing = True
+        else:
+            self.close()
 
     def close(self):
         if self.sock is not None:
@@ -273,7 +283,7 @@ class TruthServer(object):
                 exchange.end = exchange.sent[-1]
                 conn.busy = False
                 if conn.close_after:
-                    conn.close()
+                    conn.close_when_sent()
                 else:
                     conn.next_request()
             else:
