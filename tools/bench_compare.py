@@ -1,36 +1,42 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026, llmd.xks contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Measure load-testing tools against the same simulator with a known TTFT and ITL (not a test).
+"""Measure load-testing tools against the same server with a known TTFT and ITL (not a test).
 
     python tools/bench_compare.py                      # all tools at 50, 200 and 500 streams, then the ceiling
     python tools/bench_compare.py --tools ours --streams 50,500 --duration 10
+    python tools/bench_compare.py --streams '' --rates 30,120,300   # every tool offered the same constant rates
+    python tools/bench_compare.py --server inference-sim            # our simulator (reports the TTFT it served)
     python tools/bench_compare.py --server llm-d-inference-sim      # llm-d's simulator (tools/build.sh builds it)
     make bench-compare
 
-The simulator (tools/inference_sim.py) runs on CPU core 1 and every tool on core 0 (``taskset``), so a tool
-has exactly one core. Each tool runs a closed loop of N concurrent streaming completions (random prompts of
-``--input-tokens`` words, exactly ``--output-tokens`` tokens with ``ignore_eos``). The truth is the simulator's
-schedule: first token TTFT after the request arrived, then one token every ITL. The table shows, per tool and
-stream count, the tool's own TTFT p50/p99 and TPOT median minus the truth (ms), the simulator's peak SSE events
-per second (what the tool consumed, measured server-side the same way for every tool), the requests completed,
-and the simulator's own lateness (how late its writes were against the schedule, p99).
+The server runs on CPU core 1 and every tool on core 0 (``taskset``), so a tool has exactly one core. Each tool
+runs, per load, a closed loop of N concurrent streaming completions (``--streams``) or a constant request rate
+(``--rates``: the same offered load for every tool, so that a tool that does not reach the asked concurrency is not
+measured at a lighter load), with random prompts of ``--input-tokens`` words and exactly ``--output-tokens`` tokens
+(``ignore_eos``).
 
-Tools: ``ours`` (the collection's load generator, plugins/module_utils/_bench_run.py), ``guidellm`` (PyPI
-guidellm, prompt file, no tokenizer) and ``inference-perf`` (PyPI inference-perf, Python >= 3.12, a local
-word-level tokenizer built with ``tokenizers`` in .cache/bench-tokenizer that counts tokens exactly as the
-simulator does). GuideLLM and inference-perf are installed on first use into their own virtual environments
-under .cache/bench-venv/ (pinned versions; they do not share our pins). Everything runs offline
-(HF_HUB_OFFLINE=1). A tool that cannot be installed or run is reported with the reason, and the others go on.
+The truth is what the server did, not what it was told: the default server, tools/truth_server.py (standard
+library, no code shared with our simulator), records every request's arrival (kernel receive time) and every
+token's send time, and the table shows each tool's TTFT p50/p99 and TPOT median minus the same statistic of that
+record over the tool's window, the server's mean requests in flight and completed requests per second (the load
+the tool really offered, measured the same way for every tool), and for our generator the error request by
+request (matched by ``X-Request-Id``), including the lowest TPOT error: a negative one is a TPOT shorter than the
+server's, which a correct client never reports. Our own simulator (``--server inference-sim``) reports the TTFT it
+served; llm-d's reports nothing, its errors are against its configuration.
 
-The truth is checked too: the simulator stamps each request with the kernel's receive time and reports the TTFT
-it actually served (arrival to the end of the first token's write); the table shows each tool's error against
-the configured TTFT and against what was served, so a late simulator is not blamed on a tool.
+Tools: ``ours`` (the collection's load generator, plugins/module_utils/_bench_run.py; ``--workers N`` runs N load
+processes on ``--client-cores``), ``guidellm`` (PyPI guidellm, prompt file, no tokenizer) and ``inference-perf``
+(PyPI inference-perf, Python >= 3.12, a local word-level tokenizer built with ``tokenizers`` in
+.cache/bench-tokenizer). GuideLLM and inference-perf are installed on first use into their own virtual environments
+under .cache/bench-venv/ (pinned versions; they do not share our pins). Everything runs offline (HF_HUB_OFFLINE=1). A
+tool that cannot be installed or run is reported with the reason, and the others go on.
 
-The ceiling: our generator alone against the simulator with ITL 0 (each response written at once, in a few large
+The ceiling: our generator alone against our simulator with ITL 0 (each response written at once, in a few large
 reads) and with ITL 5 ms at 500 streams (each event in its own read), which offer more SSE events than one core
 can parse; the events/s it reached is the ceiling.
 """
+
 
 import argparse
 import json
@@ -45,6 +51,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIM = os.path.join(ROOT, "tools", "inference_sim.py")
+TRUTH = os.path.join(ROOT, "tools", "truth_server.py")
 VENVS = os.path.join(ROOT, ".cache", "bench-venv")
 TOKENIZER = os.path.join(ROOT, ".cache", "bench-tokenizer")
 GUIDELLM = "guidellm==0.8.1"
@@ -143,7 +150,54 @@ class LlmdSimulator(Simulator):
         return None
 
 
-SERVERS = {"inference-sim": Simulator, "llm-d-inference-sim": LlmdSimulator}
+class TruthServer(Simulator):
+    """tools/truth_server.py: independent of our simulator, it records when each request arrived (kernel receive
+    time) and when each token's write returned; the errors are computed against that record."""
+
+    def __init__(self, ttft_ms, itl_ms):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.ttft_ms = ttft_ms
+        self.proc = subprocess.Popen(
+            pinned(1, [sys.executable, TRUTH, "--port", str(self.port), "--ttft-ms", str(ttft_ms), "--itl-ms",
+                       str(itl_ms)]), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if "ready at" not in line:
+            raise RuntimeError("the truth server did not start: %r" % line)
+
+    def reset(self, **options):
+        self.call("/truth/reset", {})
+
+    def stats(self, since=None):
+        records = self.call("/truth/records" + ("?since=%r" % since if since is not None else ""))
+        return truth_stats(records, self.ttft_ms)
+
+
+def truth_stats(records, ttft_ms):
+    """What the truth server did for the requests that arrived in the window (from ``records``): TTFT and TPOT per
+    request as it served them, its mean requests in flight and completed requests per second over the window (the
+    first arrival to the last end), how late its first tokens were, and per request id its TTFT and TPOT (ms)."""
+    done = [r for r in records if r[3] is not None and len(r) > 4]
+    if not done:
+        return dict(count=0, by_id={})
+    start = min(r[1] for r in records)
+    end = max(r[3] for r in done)
+    window = end - start
+    by_id = {}
+    for rid, arrival, tokens, finished, *sent in done:
+        by_id[rid] = (1000 * (sent[0] - arrival), 1000 * (sent[-1] - sent[0]) / (len(sent) - 1) if len(sent) > 1 else None,
+                      sent)
+    ttft = [t[0] for t in by_id.values()]
+    tpot = [t[1] for t in by_id.values() if t[1] is not None]
+    busy = sum(min(r[3] if r[3] is not None else end, end) - r[1] for r in records)
+    return dict(count=len(done), seconds=window, ttft_p50=pct(ttft, 50), ttft_p99=pct(ttft, 99), tpot_p50=pct(tpot, 50),
+                tpot_p99=pct(tpot, 99), in_flight=busy / window if window > 0 else None,
+                rate=len(done) / window if window > 0 else None,
+                late_p99=pct([t - ttft_ms for t in ttft], 99), tokens_mean=sum(r[2] for r in done) / float(len(done)),
+                by_id=by_id)
+
+
+SERVERS = {"truth": TruthServer, "inference-sim": Simulator, "llm-d-inference-sim": LlmdSimulator}
 
 
 def pct(values, p):
@@ -170,13 +224,22 @@ with open(sys.argv[2], "w") as handle:
 """
 
 
-def run_ours(sim, streams, args, duration=None, warmup=2.0):
+def load_label(load):
+    return "%d streams" % load["level"] if load["mode"] == "concurrency" else "%g req/s" % load["level"]
+
+
+def run_ours(sim, load, args, duration=None, warmup=2.0):
     out = tempfile.mktemp(suffix=".json")
-    spec = dict(url=sim.url, model=MODEL, keep_records=True, timeout=120,
-                profile=dict(type="concurrency", concurrency=streams, duration=duration or args.duration, warmup=warmup),
+    if load["mode"] == "concurrency":
+        profile = dict(type="concurrency", concurrency=load["level"])
+    else:
+        profile = dict(type="constant", rate=load["level"])
+    profile.update(duration=duration or args.duration, warmup=warmup)
+    spec = dict(url=sim.url, model=MODEL, keep_records=True, timeout=120, profile=profile, workers=args.workers,
                 workload=dict(type="random", input_tokens=args.input_tokens, output_tokens=args.output_tokens))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".cache", "collections"))
-    proc = subprocess.run(pinned(0, [sys.executable, "-c", OURS_SCRIPT, json.dumps(spec), out]), env=env,
+    cores = "0" if args.workers <= 1 else args.client_cores
+    proc = subprocess.run(pinned(cores, [sys.executable, "-c", OURS_SCRIPT, json.dumps(spec), out]), env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0 or not os.path.exists(out):
         raise RuntimeError("our load generator failed: %s" % (proc.stderr.strip().splitlines() or ["?"])[-1])
@@ -186,13 +249,18 @@ def run_ours(sim, streams, args, duration=None, warmup=2.0):
     stage = report["stages"][0]
     m = stage["metrics"]
     client = stage["client"]
-    note = "client-bound: %s" % "; ".join(client["reasons"]) if client["client_bottleneck"] else ""
-    # the simulator's own TTFTs are compared over the measured window only (warm-up excluded, as ours does)
-    starts = [r["start_s"] for r in stage["records"] if not r["warmup"] and r["start_s"] is not None]
-    since = report["bench_compare_monotonic_before"] + min(starts) if starts else None
+    verdict = "client-bound: %s" % "; ".join(client["reasons"]) if client["client_bottleneck"] else "self-check ok"
+    if m["itl_unknown_gaps"]:
+        verdict += "; %d gaps of unknown arrival, %d TTFT upper bounds" % (m["itl_unknown_gaps"],
+                                                                          m["ttft_upper_bound_requests"])
+    # the server's record is compared over the measured window only (warm-up excluded, as ours does)
+    measured = [r for r in stage["records"] if not r["warmup"] and r["start_s"] is not None]
+    since = report["bench_compare_monotonic_before"] + min(r["start_s"] for r in measured) if measured else None
+    per_request = [(r["request_id"], r["ttft_ms"], r["tpot_ms"], r.get("tpot_from_token") or 0)
+                   for r in measured if r["success"] and r["request_id"]]
     return dict(ttft_p50=m["median_ttft_ms"], ttft_p99=m["p99_ttft_ms"], tpot_p50=m["median_tpot_ms"],
                 completed=m["completed"], failed=m["failed"], tool_events_per_s=client.get("events_per_second"),
-                cpu=client.get("cpu_percent"), note=note, since=since)
+                cpu=client.get("cpu_percent"), note=verdict, since=since, per_request=per_request)
 
 
 # ------------------------------------------------------------------------------------------- other tools
@@ -283,12 +351,13 @@ def prompts_file(args, count=2000):
     return path
 
 
-def run_guidellm(sim, streams, args):
+def run_guidellm(sim, load, args):
     python = venv_python("guidellm", GUIDELLM, pythons(10))
     out = tempfile.mktemp(suffix=".json")
     command = [os.path.join(os.path.dirname(python), "guidellm"), "run",
                "--backend", "kind=openai_http,target=%s" % sim.url,
-               "--profile", "kind=concurrent,streams=%d" % streams,
+               "--profile", ("kind=concurrent,streams=%d" % load["level"] if load["mode"] == "concurrency"
+                             else "kind=constant,rate=%g" % load["level"]),
                "--constraint", "kind=max_duration,seconds=%d" % int(args.duration + args.warmup),
                "--data", "kind=json_file,path=%s" % prompts_file(args),
                "--output", "kind=json,path=%s" % out, "--disable-console-interactive"]
@@ -316,8 +385,8 @@ data:
   input_distribution: {min: %(inp)d, max: %(inp)d, mean: %(inp)d, std_dev: 0, total_count: %(count)d}
   output_distribution: {min: %(out)d, max: %(out)d, mean: %(out)d, std_dev: 0, total_count: %(count)d}
 load:
-  type: concurrent
-  stages: [{num_requests: %(count)d, concurrency_level: %(streams)d}]
+  type: %(type)s
+  stages: [%(stage)s]
   num_workers: 1
   worker_max_concurrency: %(streams)d
 server: {type: vllm, model_name: %(model)s, base_url: "%(url)s", ignore_eos: true}
@@ -329,18 +398,26 @@ storage:
 """
 
 
-def run_inference_perf(sim, streams, args):
+def run_inference_perf(sim, load, args):
     python = venv_python("inference-perf", INFERENCE_PERF, pythons(12))
     tokenizer = build_tokenizer(python)
     work = tempfile.mkdtemp(prefix="bench-ip-")
-    # a closed loop with a request count, not a duration: as many requests as streams x duration / e2e latency
     e2e = (args.ttft_ms + (args.output_tokens - 1) * args.itl_ms) / 1000.0
-    count = max(streams, int(streams * (args.duration + args.warmup) / e2e))
+    seconds = args.duration + args.warmup
+    if load["mode"] == "concurrency":
+        # a closed loop with a request count, not a duration: as many requests as streams x duration / e2e latency
+        streams = load["level"]
+        count = max(streams, int(streams * seconds / e2e))
+        kind, stage = "concurrent", "{num_requests: %d, concurrency_level: %d}" % (count, streams)
+    else:
+        count = int(load["level"] * seconds) + 1
+        streams = max(100, int(4 * load["level"] * e2e))  # room for the requests in flight at that rate
+        kind, stage = "constant", "{rate: %g, duration: %d}" % (load["level"], int(round(seconds)))
     config = os.path.join(work, "config.yml")
     with open(config, "w") as handle:
         handle.write(INFERENCE_PERF_CONFIG % dict(inp=args.input_tokens, out=args.output_tokens, count=count,
-                                                  streams=streams, model=MODEL, url=sim.url, tokenizer=tokenizer,
-                                                  outdir=os.path.join(work, "out")))
+                                                  streams=streams, type=kind, stage=stage, model=MODEL, url=sim.url,
+                                                  tokenizer=tokenizer, outdir=os.path.join(work, "out")))
     command = [os.path.join(os.path.dirname(python), "inference-perf"), "-c", config]
     proc = subprocess.run(pinned(0, command), env=dict(os.environ, HF_HUB_OFFLINE="1"), capture_output=True, text=True,
                           timeout=900, check=False, cwd=work)
@@ -365,25 +442,58 @@ def fmt(value, spec="%+.1f"):
     return "-" if value is None else spec % value
 
 
+def truth_of(row, args):
+    """(TTFT p50, TTFT p99, TPOT p50) the row's errors are taken against: the truth server's own record, else what
+    our simulator served (TTFT) and its configured ITL, else the configuration."""
+    sim = row.get("sim") or {}
+    if sim.get("ttft_p50") is not None:
+        return sim["ttft_p50"], sim["ttft_p99"], sim["tpot_p50"]
+    served = sim.get("first_token_ms") or {}
+    if served.get("count"):
+        return served["p50"], served["p99"], args.itl_ms
+    return args.ttft_ms, args.ttft_ms, args.itl_ms
+
+
+def per_request_errors(row):
+    """Our generator against the truth server, request by request (X-Request-Id): TTFT error p50 and p99, and the
+    lowest TPOT error (ms; a negative value is a TPOT below what the server sent), against the server's TPOT of the
+    whole request and against its rate over the same tokens (a TPOT measured from a later token when the first
+    one's arrival was unknown)."""
+    by_id = (row.get("sim") or {}).get("by_id") or {}
+    ttft, whole, span = [], [], []
+    for rid, mine_ttft, mine_tpot, start in row.get("per_request") or ():
+        if rid not in by_id or mine_ttft is None:
+            continue
+        truth_ttft, truth_tpot, sent = by_id[rid]
+        ttft.append(mine_ttft - truth_ttft)
+        if mine_tpot is not None and truth_tpot is not None:
+            whole.append(mine_tpot - truth_tpot)
+            if len(sent) - 1 > start:
+                span.append(mine_tpot - 1000 * (sent[-1] - sent[start]) / (len(sent) - 1 - start))
+    if not ttft:
+        return None
+    return dict(matched=len(ttft), ttft_p50=pct(ttft, 50), ttft_p99=pct(ttft, 99), tpot_min=min(whole) if whole else None,
+                tpot_min_same_tokens=min(span) if span else None)
+
+
 def table(rows, args):
-    head = ("tool", "streams", "TTFT p50 err", "TTFT p99 err", "TPOT p50 err", "peak events/s", "completed",
-            "served TTFT p50 / p99", "err vs served p50 / p99", "sim late p99", "note")
+    head = ("tool", "load", "in flight", "req/s", "TTFT p50 err", "TTFT p99 err", "TPOT p50 err",
+            "per request: TTFT err p50 / p99, lowest TPOT err (same tokens)", "completed", "server late p99", "note")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("error"):
-            lines.append("| %s | %d | %s%s |" % (r["tool"], r["streams"], "- | " * (len(head) - 3), r["error"]))
+            lines.append("| %s | %s | %s%s |" % (r["tool"], r["load"], "- | " * (len(head) - 3), r["error"]))
             continue
-        sim = r["sim"] or {"lateness_ms": {}}
-        served = sim.get("first_token_ms") or {}
-        if served.get("count"):
-            served_cols = ("%.1f / %.1f" % (served["p50"], served["p99"]),
-                           "%s / %s" % (fmt(r["ttft_p50"] - served["p50"]), fmt(r["ttft_p99"] - served["p99"])))
-        else:
-            served_cols = ("-", "-")
-        lines.append("| %s | %d | %s | %s | %s | %s | %d | %s | %s | %s | %s |" % ((
-            r["tool"], r["streams"], fmt(r["ttft_p50"] - args.ttft_ms), fmt(r["ttft_p99"] - args.ttft_ms),
-            fmt(r["tpot_p50"] - args.itl_ms), fmt(sim.get("peak_events_per_s"), "%d"), r["completed"]) + served_cols +
-            (fmt(sim["lateness_ms"].get("p99"), "%.1f"), r.get("note") or "")))
+        sim = r.get("sim") or {}
+        ttft50, ttft99, tpot50 = truth_of(r, args)
+        exact = per_request_errors(r)
+        late = sim.get("late_p99") if "late_p99" in sim else (sim.get("lateness_ms") or {}).get("p99")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |" % (
+            r["tool"], r["load"], fmt(sim.get("in_flight"), "%.0f"), fmt(sim.get("rate"), "%.0f"),
+            fmt(r["ttft_p50"] - ttft50), fmt(r["ttft_p99"] - ttft99), fmt(r["tpot_p50"] - tpot50, "%+.2f"),
+            "%s / %s, %s (%s)" % (fmt(exact["ttft_p50"]), fmt(exact["ttft_p99"]), fmt(exact["tpot_min"], "%+.2f"),
+                                  fmt(exact["tpot_min_same_tokens"], "%+.2f"))
+            if exact else "-", r["completed"], fmt(late, "%.1f"), r.get("note") or ""))
     return "\n".join(lines)
 
 
@@ -399,7 +509,8 @@ def ceiling(args):
         for itl_ms, streams, tokens in runs:
             sim.reset(ttft_ms=1.0 if not itl_ms else args.ttft_ms, itl_ms=itl_ms)
             args.output_tokens = tokens
-            result = run_ours(sim, streams, args, duration=args.ceiling_duration, warmup=1.0)
+            result = run_ours(sim, dict(mode="concurrency", level=streams), args, duration=args.ceiling_duration,
+                              warmup=1.0)
             rows.append(dict(streams=streams, itl_ms=itl_ms, output_tokens=tokens,
                              events_per_s=result["tool_events_per_s"], cpu=result["cpu"],
                              completed=result["completed"], note=result["note"], sim=sim.stats()))
@@ -412,10 +523,19 @@ def ceiling(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", default="ours,guidellm,inference-perf")
-    parser.add_argument("--server", default="inference-sim", choices=sorted(SERVERS),
-                        help="the simulator: ours (tools/inference_sim.py, measures its own lateness) or llm-d's "
-                             "(built from the Go module proxy on first use)")
-    parser.add_argument("--streams", default="50,200,500")
+    parser.add_argument("--server", default="truth", choices=sorted(SERVERS),
+                        help="truth (tools/truth_server.py, independent of our simulator, records every request's "
+                             "arrival and every token's send time: the errors are against that record), our simulator "
+                             "(tools/inference_sim.py, reports the TTFT it served) or llm-d's (built from the Go module "
+                             "proxy on first use; errors against its configuration)")
+    parser.add_argument("--streams", default="50,200,500", help="closed-loop concurrencies ('' for none)")
+    parser.add_argument("--rates", default="",
+                        help="constant request rates (req/s) every tool is offered, for a comparison at the same "
+                             "offered load; for example 30,120,300 (about 50, 200, 500 streams at the default timings)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="load-generator processes of ours (the benchmark module's workers option); with more "
+                             "than one, ours runs on --client-cores")
+    parser.add_argument("--client-cores", default="0", help="taskset CPU list for ours with --workers > 1")
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (ours excludes them)")
     parser.add_argument("--ttft-ms", type=float, default=50.0)
@@ -444,47 +564,57 @@ def main(argv=None):
         except OSError as exc:
             log("cannot set the autogroup priority: %s" % exc)
     args.streams = [int(s) for s in args.streams.split(",") if s]
+    args.rates = [float(r) for r in args.rates.split(",") if r]
+    loads = [dict(mode="concurrency", level=n) for n in args.streams] + [dict(mode="constant", level=r) for r in args.rates]
     args.ceiling_streams = [int(s) for s in args.ceiling_streams.split(",") if s]
     tools = [t for t in args.tools.split(",") if t]
     unknown = [t for t in tools if t not in TOOLS]
     if unknown:
         parser.error("unknown tool(s) %s; known: %s" % (", ".join(unknown), ", ".join(TOOLS)))
-    print("truth (%s): TTFT %.1f ms, ITL %.1f ms, %d prompt words, %d output tokens; tools on core 0, simulator on "
+    print("server %s: TTFT %.1f ms, ITL %.1f ms, %d prompt words, %d output tokens; tools on core 0, server on "
           "core 1 (nice %d); %.0f s per run; load average before: %s" % (
               args.server, args.ttft_ms, args.itl_ms, args.input_tokens, args.output_tokens, args.nice, args.duration,
               " ".join(open("/proc/loadavg").read().split()[:3]) if os.path.exists("/proc/loadavg") else "?"), flush=True)
     rows = []
     sim = SERVERS[args.server](args.ttft_ms, args.itl_ms)
     try:
-        for tool in tools:
-            for streams in args.streams:
+        for load in loads:  # every tool at one load, then the next load: the tools share the machine's state
+            for tool in tools:
                 sim.reset()
-                log("%s at %d streams" % (tool, streams))
+                label = load_label(load)
+                log("%s at %s" % (tool, label))
                 started = time.time()
                 try:
-                    row = TOOLS[tool](sim, streams, args)
+                    row = TOOLS[tool](sim, load, args)
                 except Exception as exc:  # one tool failing must not stop the others
-                    rows.append(dict(tool=tool, streams=streams, error=str(exc)[:300]))
+                    rows.append(dict(tool=tool, load=label, mode=load["mode"], level=load["level"],
+                                     error=str(exc)[:300]))
                     log("%s: %s" % (tool, exc))
-                    if "install" in str(exc) or "no suitable Python" in str(exc):
-                        break
                     continue
-                row.update(tool=tool, streams=streams, sim=sim.stats(row.pop("since", None)),
-                           seconds=round(time.time() - started, 1))
+                row.update(tool=tool, load=label, mode=load["mode"], level=load["level"],
+                           sim=sim.stats(row.pop("since", None)), seconds=round(time.time() - started, 1))
                 rows.append(row)
-                log("%s at %d streams: TTFT p50 %.1f ms, p99 %.1f ms, TPOT %.2f ms, %d completed" % (
-                    tool, streams, row["ttft_p50"], row["ttft_p99"], row["tpot_p50"], row["completed"]))
+                log("%s at %s: TTFT p50 %.1f ms, p99 %.1f ms, TPOT %.2f ms, %d completed" % (
+                    tool, label, row["ttft_p50"], row["ttft_p99"], row["tpot_p50"], row["completed"]))
     finally:
         sim.stop()
     print()
-    print("Errors are the tool's number minus the truth, in ms. Peak events/s: SSE events the simulator wrote in its "
-          "busiest second (the same count for every tool). Served TTFT: what the simulator actually served, from each "
-          "request's arrival (kernel receive time) to the end of its first token's write, over the tool's measured "
-          "window; err vs served: the tool's own error, the simulator's lateness taken out. Sim late p99: how late "
-          "the simulator's writes were against their schedule (ms).")
+    print("Errors are the tool's number minus what the server recorded (truth server: each request's arrival and each "
+          "token's send time; our simulator: the TTFT it served, its configured ITL), in ms, over the tool's measured "
+          "window. In flight and req/s: the server's mean requests in flight and completed requests per second over "
+          "the run, the same measurement for every tool. Per request: ours matched to the server's record by "
+          "X-Request-Id (a TPOT error below 0 is a TPOT shorter than the server's; in brackets against the server's rate over the tokens the TPOT was measured over, which differs when the first token's arrival was unknown). Server late p99: how late its "
+          "first tokens were against its schedule.")
     print(table(rows, args))
+    for row in rows:
+        exact = per_request_errors(row)
+        if exact:
+            row["per_request_errors"] = exact
+        row.pop("per_request", None)
+        if row.get("sim"):
+            row["sim"].pop("by_id", None)
     result = dict(config=dict((k, v) for k, v in vars(args).items() if k != "json"), rows=rows)
-    if not args.no_ceiling and args.server == "inference-sim":
+    if not args.no_ceiling:
         log("ceiling: our generator alone, ITL 0")
         try:
             result["ceiling"] = ceiling(args)

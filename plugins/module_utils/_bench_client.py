@@ -13,12 +13,20 @@ Timing rules (see docs/benchmark.md):
   non-empty ``delta.content`` / ``reasoning_content`` / ``tool_calls`` (chat). A role-only or empty chunk is
   not a token (vLLM counts it; gateways and mocks send it early, which would make TTFT look better);
 * every later token-bearing event adds one inter-token gap (ITL, per chunk as in vLLM); E2E latency ends at
-  the last token-bearing event, so ``e2el - ttft == sum(itl)`` exactly; usage-only chunks and ``[DONE]``
-  do not extend it;
+  the last token-bearing event, so ``e2el - ttft == sum(itl)`` exactly unless arrival times were unknown (below);
+  usage-only chunks and ``[DONE]`` do not extend it;
+* an event is stamped with the arrival of the last byte of the socket read that carried it. When one read
+  carries several token events of a stream and the previous read of that stream came more than
+  ``UNKNOWN_WINDOW`` earlier, only the last of them has a known arrival time: the others arrived somewhere in
+  between (the client was busy, or the server sent them together). Their gaps are not ITL values (they would
+  be 0); they are counted in ``unknown_gaps``. When the first token is one of them, TTFT is an upper bound
+  (``known_first`` is set) and TPOT is measured from the first token whose arrival is known;
 * token counts come from the server's ``usage`` (never from a client tokenizer).
 
 Every non-2xx answer, timeout, connection error, in-band ``error`` event or stream cut short (no ``[DONE]``,
-no usage, no ``finish_reason``, no token at all) makes the record a failure with a reason code.
+no usage, no token at all) makes the record a failure with a reason code. A stream that is complete but whose
+choices never carry a ``finish_reason`` keeps its tokens and timings and is counted as a warning
+(``STREAM_WARNINGS``); with ``strict=True`` it is a failure too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -61,7 +69,14 @@ FAILURE_REASONS = {
     "bad_event": "an SSE data event was not valid JSON",
 }
 
+# Complete streams that break a rule the metrics do not depend on: counted per reason, failures only when strict.
+STREAM_WARNINGS = {
+    "no_finish_reason": "no choice carried a finish_reason (the tokens, usage and [DONE] came)",
+}
+
 POD_HEADERS = ("x-inference-pod", "x-went-into-pod")
+# Tokens read together whose previous read came within this time: their arrival times are known to this precision.
+UNKNOWN_WINDOW = 0.0002
 
 
 class Record(object):
@@ -69,7 +84,8 @@ class Record(object):
 
     __slots__ = ("index", "stage", "model", "group", "warmup", "scheduled", "queued", "start", "first", "last",
                  "end", "itl", "prompt_tokens", "output_tokens", "cached_tokens", "expected_input_tokens",
-                 "max_tokens", "status", "error", "error_detail", "finish_reason", "pod", "events")
+                 "max_tokens", "status", "error", "error_detail", "warning", "finish_reason", "pod", "events", "tokens",
+                 "unknown_gaps", "known_first", "known_index", "request_id")
 
     def __init__(self, index=0, stage=0, model=None, group=None, warmup=False, scheduled=None,
                  expected_input_tokens=None, max_tokens=None):
@@ -93,9 +109,15 @@ class Record(object):
         self.status = None
         self.error = None
         self.error_detail = None
+        self.warning = None  # a STREAM_WARNINGS code: the stream broke a rule the metrics do not depend on
         self.finish_reason = None
         self.pod = None
         self.events = 0
+        self.tokens = 0  # token-bearing events
+        self.unknown_gaps = 0  # inter-token gaps left out of itl: a token's arrival time is unknown
+        self.known_first = None  # when the first token's arrival is unknown: the first token with a known one
+        self.known_index = 0  # and its index among the token events
+        self.request_id = None  # the server's X-Request-Id, when it sends one
 
     @property
     def success(self):
@@ -111,10 +133,16 @@ class Record(object):
 
     @property
     def tpot(self):
-        """vLLM: (e2el - ttft) / (output_tokens - 1); undefined for one output token."""
+        """vLLM: (e2el - ttft) / (output_tokens - 1); undefined for one output token. When the first token's arrival
+        is unknown, the same rate over the span from the first token with a known arrival to the last."""
         if self.first is None or not self.output_tokens or self.output_tokens < 2:
             return None
-        return (self.last - self.first) / (self.output_tokens - 1)
+        if self.known_first is None:
+            return (self.last - self.first) / (self.output_tokens - 1)
+        gaps = self.tokens - 1 - self.known_index
+        if gaps < 1:
+            return None
+        return (self.last - self.known_first) / gaps * (self.tokens - 1) / (self.output_tokens - 1)
 
     def fail(self, reason, detail=None):
         if self.error is None:
@@ -165,15 +193,22 @@ class StreamParser(object):
     quoted-key patterns only match real keys. Anything else is decoded in full.
     """
 
-    __slots__ = ("record", "chat", "buf", "done", "saw_usage", "token_key")
+    __slots__ = ("record", "chat", "strict", "buf", "done", "saw_usage", "token_key", "at", "prev_at", "group_at",
+                 "group_n", "group_lo")
 
-    def __init__(self, record, chat):
+    def __init__(self, record, chat, strict=False):
         self.record = record
         self.chat = chat
+        self.strict = strict
         self.buf = b""
         self.done = False
         self.saw_usage = False
         self.token_key = b'"content":"' if chat else b'"text":"'
+        self.at = None  # time of the latest event
+        self.prev_at = None  # the time before it (an earlier read): bytes of the latest read arrived after it
+        self.group_at = None  # token events of one read (one time), settled once the read is parsed
+        self.group_n = 0
+        self.group_lo = None
 
     def feed(self, data, now, times=None):
         """``times``: optional deque with the arrival time of each event terminator in ``data``, in order (see
@@ -194,21 +229,54 @@ class StreamParser(object):
             fields = [f for f in fields if f is not None]
             if fields:
                 self._event(b"\n".join(fields), at)
+        if self.group_n:
+            self._settle()
+
+    def _token(self, at):
+        if at == self.group_at and self.group_n:
+            self.group_n += 1
+            return
+        if self.group_n:
+            self._settle()
+        self.group_at = at
+        self.group_n = 1
+        self.group_lo = self.prev_at if self.prev_at is not None else self.record.start
+
+    def _settle(self):
+        """Enters the token events of one read into the record (see the module's timing rules)."""
+        rec = self.record
+        n, at = self.group_n, self.group_at
+        self.group_n = 0
+        if n > 1 and (self.group_lo is None or at - self.group_lo > UNKNOWN_WINDOW):
+            if rec.first is None:
+                rec.first = rec.known_first = at
+                rec.known_index = n - 1
+                rec.unknown_gaps += n - 1
+            else:
+                rec.unknown_gaps += n
+        elif rec.first is None:
+            rec.first = at
+            if n > 1:
+                rec.itl.extend([0.0] * (n - 1))
+        else:
+            rec.itl.append(at - rec.last)
+            if n > 1:
+                rec.itl.extend([0.0] * (n - 1))
+        rec.tokens += n
+        rec.last = at
 
     def _event(self, payload, now):
         rec = self.record
         rec.events += 1
+        if now != self.at:
+            self.prev_at, self.at = self.at, now
         if b'"finish_reason":null' in payload and b'"usage":{' not in payload and b'"error"' not in payload \
                 and b'"tool_calls"' not in payload and b'"reasoning' not in payload:
             key = self.token_key
             at = payload.find(key)
             if at > 0 and payload.find(key, at + 1) < 0:
                 if payload[at + len(key):at + len(key) + 1] != b'"':  # non-empty string: a token
-                    if rec.first is None:
-                        rec.first = now
-                    else:
-                        rec.itl.append(now - rec.last)
-                    rec.last = now
+                    self._token(now)
                 return
         payload = payload.strip()
         if payload == b"[DONE]":
@@ -234,11 +302,7 @@ class StreamParser(object):
             else:
                 token = choice.get("text")
             if token:
-                if rec.first is None:
-                    rec.first = now
-                else:
-                    rec.itl.append(now - rec.last)
-                rec.last = now
+                self._token(now)
             reason = choice.get("finish_reason")
             if reason:
                 rec.finish_reason = reason
@@ -269,7 +333,10 @@ class StreamParser(object):
         elif not self.saw_usage or rec.output_tokens is None:
             rec.fail("no_usage", "no usage chunk; the server ignored stream_options.include_usage")
         elif rec.finish_reason is None:
-            rec.fail("no_finish_reason", "no choice carried a finish_reason")
+            if self.strict:
+                rec.fail("no_finish_reason", "no choice carried a finish_reason")
+            else:
+                rec.warning = "no_finish_reason"
 
 
 def _url(text):
@@ -355,6 +422,7 @@ class _Exchange(object):
             if pod:
                 rec.pod = pod
                 break
+        rec.request_id = headers.get("x-request-id")
         if status >= 300:
             self.error_body = []
         elif headers.get("content-encoding", "identity").lower() != "identity":
@@ -415,7 +483,7 @@ class Client(object):
     the metrics scrapes."""
 
     def __init__(self, url, api="completions", api_key=None, headers=None, timeout=600.0, limit=0, model_urls=None,
-                 model_header=None, validate_certs=True, lean=True):
+                 model_header=None, validate_certs=True, lean=True, strict=False):
         if aiohttp is None:
             raise RuntimeError("The Python library aiohttp is required: pip install -r requirements.txt")
         # parsed once (yarl.URL): aiohttp would parse a string URL on every request
@@ -436,6 +504,7 @@ class Client(object):
                                            ssl=None if validate_certs else False),
             read_bufsize=1 << 20, timeout=self.timeout, headers=self.headers)
         self.lean = lean
+        self.strict = strict  # a stream without finish_reason fails (otherwise: a warning)
         self._pools = {}  # (host, port) -> _bench_http.Pool
         self._targets = {}  # model -> (pool, request head bytes) or None (aiohttp)
 
@@ -485,7 +554,7 @@ class Client(object):
         record.start = pc()
         deadline = loop.time() + timeout
         data = b"%s%d\r\n\r\n%s" % (head, len(body), body)
-        parser = StreamParser(record, self.chat)
+        parser = StreamParser(record, self.chat, self.strict)
         for attempt in (0, 1):
             conn = pool.take()
             fresh = conn is None
@@ -520,7 +589,7 @@ class Client(object):
 
     async def _send_aiohttp(self, body, record):
         pc = time.perf_counter
-        parser = StreamParser(record, self.chat)
+        parser = StreamParser(record, self.chat, self.strict)
         url = self.model_urls.get(record.model, self.url) if self.model_urls else self.url
         headers = {self.model_header: record.model} if self.model_header and record.model else None
         record.start = pc()
@@ -532,6 +601,7 @@ class Client(object):
                     if pod:
                         record.pod = pod
                         break
+                record.request_id = resp.headers.get("x-request-id")
                 if resp.status >= 300:
                     text = await resp.text(errors="replace")
                     record.end = pc()

@@ -61,7 +61,7 @@ def record_dict(rec, t0):
     ms = 1000.0
     return dict(
         index=rec.index, model=rec.model, group=rec.group, warmup=rec.warmup, success=rec.success,
-        error=rec.error, error_detail=rec.error_detail, status=rec.status,
+        error=rec.error, error_detail=rec.error_detail, warning=rec.warning, status=rec.status,
         scheduled_s=_r(rec.scheduled - t0, 6) if rec.scheduled is not None else None,
         start_s=_r(rec.start - t0, 6) if rec.start is not None else None,
         send_lag_ms=_r((rec.start - rec.scheduled) * ms) if rec.start is not None and rec.scheduled is not None else None,
@@ -72,7 +72,9 @@ def record_dict(rec, t0):
         itl_ms=[round(g * ms, 3) for g in rec.itl],
         prompt_tokens=rec.prompt_tokens, output_tokens=rec.output_tokens, cached_tokens=rec.cached_tokens,
         expected_input_tokens=rec.expected_input_tokens, max_tokens=rec.max_tokens,
-        finish_reason=rec.finish_reason, pod=rec.pod, events=rec.events,
+        finish_reason=rec.finish_reason, pod=rec.pod, events=rec.events, request_id=rec.request_id,
+        unknown_gaps=rec.unknown_gaps, ttft_upper_bound=rec.known_first is not None,
+        tpot_from_token=rec.known_index if rec.known_first is not None else 0,
     )
 
 
@@ -121,11 +123,14 @@ def _redact(spec):
 
 
 def build_report(spec, plan, stages, search, created, finished, models):
-    from ansible_collections.llmd.xks.plugins.module_utils._bench_client import FAILURE_REASONS, endpoint_url
+    from ansible_collections.llmd.xks.plugins.module_utils._bench_client import FAILURE_REASONS, STREAM_WARNINGS, endpoint_url
     failures = {}
+    stream_warnings = {}
     for st in stages:
         for reason, count in st["metrics"]["failures"].items():
             failures[reason] = failures.get(reason, 0) + count
+        for reason, count in st["metrics"]["stream_warnings"].items():
+            stream_warnings[reason] = stream_warnings.get(reason, 0) + count
     bottleneck = [dict(stage=st["label"], reasons=st["client"]["reasons"]) for st in stages if st["client"]["client_bottleneck"]]
     try:
         import aiohttp
@@ -138,6 +143,17 @@ def build_report(spec, plan, stages, search, created, finished, models):
     warnings = []
     if failed:
         warnings.append("%d of %d requests FAILED (%s)" % (failed, requests, ", ".join("%s: %d" % kv for kv in sorted(failures.items()))))
+    for st in stages:
+        m = st["metrics"]
+        if m["itl_unknown_gaps"]:
+            warnings.append("stage %s: %d inter-token gaps left out of ITL because several tokens of a stream arrived in "
+                            "one read after a pause (the client was busy or the server sent them together): their "
+                            "arrival times are unknown; TPOT counts from the first token with a known arrival, and the "
+                            "TTFT of %d requests is an upper bound"
+                            % (st["label"], m["itl_unknown_gaps"], m["ttft_upper_bound_requests"]))
+    for reason, count in sorted(stream_warnings.items()):
+        warnings.append("%d of %d requests: %s; counted as completed with their tokens and timings (strict_streams: true "
+                        "fails them)" % (count, requests, STREAM_WARNINGS.get(reason, reason)))
     for b in bottleneck:
         warnings.append("the client was the bottleneck in stage %s: %s" % (b["stage"], "; ".join(b["reasons"])))
     return dict(
@@ -158,6 +174,7 @@ def build_report(spec, plan, stages, search, created, finished, models):
             stages=len(stages), requests=requests,
             completed=sum(st["metrics"]["completed"] for st in stages), failed=failed,
             failures=failures, failure_reasons=dict((k, FAILURE_REASONS.get(k, k)) for k in failures),
+            stream_warnings=stream_warnings,
             client_bottleneck=bool(bottleneck), client_bottleneck_stages=bottleneck,
             max_rate_meeting_slo=search["max_rate"] if search else None,
         ),
@@ -384,7 +401,7 @@ def _failures(report):
             "".join("<li>%s: %d (%s)</li>" % (escape(k), v, escape(report["summary"]["failure_reasons"].get(k, "")))
                     for k, v in sorted(report["summary"]["failures"].items()))))
     for w in report["warnings"]:
-        if "bottleneck" in w:
+        if "FAILED" not in w:  # the failures have the red box
             out.append('<div class="warn">%s</div>' % escape(w))
     return "".join(out)
 

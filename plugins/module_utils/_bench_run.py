@@ -21,6 +21,7 @@ from ansible_collections.llmd.xks.plugins.module_utils import _bench_load as loa
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_metrics as metrics
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_report as report
 from ansible_collections.llmd.xks.plugins.module_utils import _bench_scrape as scrape
+from ansible_collections.llmd.xks.plugins.module_utils import _bench_workers as workers
 from ansible_collections.llmd.xks.plugins.module_utils._bench_client import Client, build_payload, endpoint_url
 from ansible_collections.llmd.xks.plugins.module_utils._bench_workload import WORKLOAD_TYPES, Workload, describe, load_prompts
 
@@ -37,7 +38,7 @@ DEFAULTS = dict(
                   extra_body=None),
     slo=dict(ttft_ms=None, tpot_ms=None, e2e_ms=None, attainment=0.95),
     metrics_urls=None, report_dir=None, report_name=None, compare_with=None, fail_on_errors=False,
-    lag_threshold_ms=10.0, keep_records=True, progress_file=None,
+    lag_threshold_ms=10.0, keep_records=True, progress_file=None, strict_streams=False, workers=1,
 )
 
 
@@ -164,6 +165,10 @@ def validate(spec):
         errors.append("report_name: a file name without '/' that does not start with '.' (for example pattern3-prefix)")
     if spec["lag_threshold_ms"] is None or spec["lag_threshold_ms"] <= 0:
         errors.append("lag_threshold_ms: must be > 0")
+    if spec["workers"] is None or spec["workers"] < 0:
+        errors.append("workers: the number of load-generator processes, >= 1 (0: one per CPU core)")
+    elif workers.resolve(spec["workers"]) > 1 and not workers.can_fork():
+        errors.append("workers: several load-generator processes need a platform that can fork (Linux, macOS); use 1")
     return errors
 
 
@@ -174,6 +179,7 @@ def plan(spec):
                duration_per_stage=spec["profile"]["duration"], requests_per_stage=spec["profile"]["requests"],
                warmup=spec["profile"]["warmup"], warmup_requests=spec["profile"]["warmup_requests"],
                endpoint=endpoint_url(spec["url"], spec["api"]), models=models_of(spec),
+               workers=workers.resolve(spec["workers"]),
                workload=describe(spec["workload"], models_of(spec)))
     if spec["profile"]["type"] == "search":
         out["stages"] = ["up to %d stages, %s arrivals from %s to at most %s req/s" % (
@@ -200,7 +206,14 @@ def run_benchmark(spec, progress=None):
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    return runner(_run(spec, progress))
+    count = workers.resolve(spec["workers"])
+    if count <= 1:
+        return runner(_run(spec, progress))
+    pool = workers.WorkerPool(spec, count)  # forked before any event loop exists
+    try:
+        return runner(_run(spec, progress, pool))
+    finally:
+        pool.close()
 
 
 async def _progress_loop(progress, state, total_stages, t_run):
@@ -228,7 +241,7 @@ async def _progress_loop(progress, state, total_stages, t_run):
             pass
 
 
-async def _run(spec, progress):
+async def _run(spec, progress, pool=None):
     models = models_of(spec)
     wl_spec = spec["workload"]
     prompts = load_prompts(wl_spec["prompts_file"]) if wl_spec["type"] == "file" else None
@@ -241,7 +254,7 @@ async def _run(spec, progress):
     prof = spec["profile"]
     client = Client(spec["url"], api, spec["api_key"], spec["headers"], spec["timeout"],
                     model_urls=dict((m["name"], m["url"]) for m in models if m.get("url")), model_header=spec["model_header"],
-                    validate_certs=spec["validate_certs"])
+                    validate_certs=spec["validate_certs"], strict=spec["strict_streams"])
     monitor = load.LoopMonitor()
     state = {}
     t_run = time.perf_counter()
@@ -268,16 +281,23 @@ async def _run(spec, progress):
                     break
                 stage = planned[index]
             before = await scrape.scrape_all(client.session, spec["metrics_urls"]) if spec["metrics_urls"] else None
-            st = load.StageState(stage, index)
-            feed = load.Prepared(workload, make_body, load.expected_requests(stage))
-            state["stage"] = st
-            monitor.start()
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            await load.run_stage(client, make_body, workload, st, seed=(wl_spec["seed"] or 0) + index, feed=feed)
-            cpu1, wall1 = time.process_time(), time.perf_counter()
-            await monitor.stop()
+            seed = (wl_spec["seed"] or 0) + index
+            if pool is not None:
+                st, lags, cpu, wall0, wall1, shares = await asyncio.get_running_loop().run_in_executor(
+                    None, pool.run, stage, index, seed)
+                health = load.client_health(st, lags, cpu, wall1 - wall0, spec["lag_threshold_ms"],
+                                            processes=len(shares), worker_cpu=shares)
+            else:
+                st = load.StageState(stage, index)
+                feed = load.Prepared(workload, make_body, load.expected_requests(stage))
+                state["stage"] = st
+                monitor.start()
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                await load.run_stage(client, make_body, workload, st, seed=seed, feed=feed)
+                cpu1, wall1 = time.process_time(), time.perf_counter()
+                await monitor.stop()
+                health = load.client_health(st, monitor, cpu1 - cpu0, wall1 - wall0, spec["lag_threshold_ms"])
             after = await scrape.scrape_all(client.session, spec["metrics_urls"]) if spec["metrics_urls"] else None
-            health = load.client_health(st, monitor, cpu1 - cpu0, wall1 - wall0, spec["lag_threshold_ms"])
             summary = metrics.summarize(st.records, spec["slo"])
             met = None
             if metrics.slo_given(spec["slo"]):

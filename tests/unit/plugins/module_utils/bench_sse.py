@@ -4,8 +4,8 @@
 
 ``server.mode`` picks the behaviour of the next requests: ``ok``, ``http500``, ``drop`` (close after two tokens,
 no [DONE]), ``slow`` (never answers within the test timeout), ``no_usage``, ``error_event``, ``no_done``
-(usage but no [DONE]), ``early_role`` (chat: role-only chunk long before the first token). ``/metrics`` serves
-vLLM-named counters that count the requests. Timings are small so the tests stay fast.
+(usage but no [DONE]), ``no_finish`` (tokens, usage and [DONE], but finish_reason always null), ``early_role``
+(chat: role-only chunk long before the first token). ``/metrics`` serves vLLM-named counters that count the requests. Timings are small so the tests stay fast.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -67,10 +67,11 @@ class SSEServer(object):
         n = body.get("max_tokens", 4)
         for i in range(n):
             last = i == n - 1
+            finish = "length" if last and mode != "no_finish" else None
             if chat:
-                chunk = {"choices": [{"index": 0, "delta": {"content": " tok"}, "finish_reason": "length" if last else None}]}
+                chunk = {"choices": [{"index": 0, "delta": {"content": " tok"}, "finish_reason": finish}]}
             else:
-                chunk = {"choices": [{"index": 0, "text": " tok", "finish_reason": "length" if last else None}], "usage": None}
+                chunk = {"choices": [{"index": 0, "text": " tok", "finish_reason": finish}], "usage": None}
             await resp.write(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
             if mode == "drop" and i == 1:
                 request.transport.close()

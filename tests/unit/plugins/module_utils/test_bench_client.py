@@ -105,6 +105,31 @@ def test_one_output_token_has_no_tpot():
     assert rec.success and rec.tpot is None and len(rec.itl) == 0 and rec.ttft == rec.e2el == pytest.approx(0.030)
 
 
+def test_tokens_read_together_after_a_pause_have_unknown_arrival_times():
+    """#18: tokens sent every 10 ms from 20 ms on; the client lags and reads tokens 1-4 at once at 50 ms (the stamp is
+    the arrival of the read's last byte) and tokens 6-7 together at 80 ms. The gaps next to the tokens whose
+    arrival is unknown are not ITL (they would be 0 ms), TTFT is an upper bound, TPOT is the truth."""
+    usage = b'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":8}}\n\n'
+    rec = run_stream([(0.001, cmpl("")), (0.050, cmpl(" 1") + cmpl(" 2") + cmpl(" 3") + cmpl(" 4")),
+                      (0.060, cmpl(" 5")), (0.080, cmpl(" 6") + cmpl(" 7")), (0.090, cmpl(" 8", "length") + usage + DONE)])
+    assert rec.success and rec.tokens == 8 and rec.output_tokens == 8
+    assert rec.ttft == pytest.approx(0.050) and rec.known_first == pytest.approx(0.050) and rec.known_index == 3
+    assert list(rec.itl) == pytest.approx([0.010, 0.010])  # 4->5 and 7->8; never a 0 ms gap
+    assert rec.unknown_gaps == 3 + 2
+    assert rec.tpot == pytest.approx(0.010)  # (90 - 50) / (8 - 1 - 3); vLLM's formula would give 40 / 7 = 5.7 ms
+    assert rec.e2el == pytest.approx(0.090)
+
+
+def test_tokens_read_together_right_after_the_previous_read_are_known():
+    # the previous read came 0.1 ms before: both tokens arrived within that window, their 0 ms gap is real
+    rec = run_stream([(0.0200, cmpl(" 1")), (0.0301, cmpl(" 2")), (0.0302, cmpl(" 3") + cmpl(" 4", "length") + USAGE + DONE)])
+    assert rec.success and rec.unknown_gaps == 0 and rec.known_first is None
+    assert list(rec.itl) == pytest.approx([0.0101, 0.0001, 0.0])
+    rec = run_stream([(0.030, cmpl(" 1") + cmpl(" 2") + cmpl(" 3", "length") + USAGE + DONE)])  # all at once
+    assert rec.success and rec.ttft == pytest.approx(0.030) and rec.tpot is None and len(rec.itl) == 0
+    assert rec.unknown_gaps == 2
+
+
 def test_events_split_across_reads_and_crlf_and_multiline():
     data = (cmpl(" a") + cmpl(" b", "length")).replace(b"\n", b"\r\n") + USAGE + DONE
     events = [(0.01 * (i + 1), data[i * 7:(i + 1) * 7]) for i in range((len(data) + 6) // 7)]
@@ -129,7 +154,6 @@ def test_fast_path_and_full_decode_agree():
 @pytest.mark.parametrize("events, reason", [
     ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, USAGE)], "stream_cut"),
     ([(0.02, cmpl(" a")), (0.03, cmpl(" b", "length")), (0.04, DONE)], "no_usage"),
-    ([(0.02, cmpl(" a")), (0.03, cmpl(" b")), (0.04, USAGE + DONE)], "no_finish_reason"),
     ([(0.02, cmpl("")), (0.04, USAGE + DONE)], "no_tokens"),
     ([(0.02, cmpl(" a")), (0.03, b'data: {"error":{"message":"boom"}}\n\n'), (0.04, DONE)], "error_event"),
     ([(0.02, b"data: {not json\n\n"), (0.04, DONE)], "bad_event"),
@@ -137,6 +161,22 @@ def test_fast_path_and_full_decode_agree():
 def test_incomplete_streams_are_failures(events, reason):
     rec = run_stream(events)
     assert not rec.success and rec.error == reason, (rec.error, rec.error_detail)
+
+
+def test_stream_without_finish_reason_is_a_warning_unless_strict():
+    """#22: tokens, usage and [DONE] without any finish_reason: GuideLLM and inference-perf accept it, so do we."""
+    events = [(0.02, cmpl(" a")), (0.03, cmpl(" b")), (0.05, cmpl(" c")), (0.06, USAGE + DONE)]
+    rec = run_stream(events)
+    assert rec.success and rec.error is None and rec.warning == "no_finish_reason"
+    assert (rec.ttft, rec.e2el, list(rec.itl), rec.output_tokens) == (0.02, 0.05, pytest.approx([0.01, 0.02]), 3)
+    strict = Record()
+    strict.start = 0.0
+    parser = StreamParser(strict, False, strict=True)
+    for now, data in events:
+        parser.feed(data, now)
+    strict.end = 0.06
+    parser.finish()
+    assert not strict.success and strict.error == "no_finish_reason" and strict.warning is None
 
 
 # ------------------------------------------------------------------------- against a real (in-process) server

@@ -140,6 +140,37 @@ def test_client_health_flags_a_lagging_client():
     assert not health["client_bottleneck"] and health["reasons"] == []
 
 
+def test_client_health_flags_a_starved_lag_ticker():
+    """#22: a 15 s run whose 5 ms ticker woke only 98 times (p99 462 ms) was not flagged: 98 < 100 samples."""
+    st = load.StageState(dict(mode="concurrency", level=500), 0)
+    monitor = load.LoopMonitor()
+    monitor.lags = [0.150] * 97 + [0.462]
+    health = load.client_health(st, monitor, cpu_seconds=9.0, wall_seconds=15.0, lag_threshold_ms=10.0)
+    assert health["client_bottleneck"], health
+    assert any("starved" in r and "98 wake-ups" in r for r in health["reasons"]), health["reasons"]
+    assert health["loop_lag_ms"]["samples"] == 98 and health["loop_lag_ms"]["samples_expected"] == 3000
+
+
+def test_client_health_short_or_idle_runs_are_no_verdict():
+    st = load.StageState(dict(mode="concurrency", level=4), 0)
+    monitor = load.LoopMonitor()
+    monitor.lags = [0.02] * 20  # 0.3 s: too short for a verdict either way
+    assert not load.client_health(st, monitor, cpu_seconds=0.1, wall_seconds=0.3, lag_threshold_ms=10.0)["client_bottleneck"]
+    monitor.lags = [0.0002] * 2900  # a free loop over 15 s: about interval + scheduling noise per wake-up
+    health = load.client_health(st, monitor, cpu_seconds=1.0, wall_seconds=15.0, lag_threshold_ms=10.0)
+    assert not health["client_bottleneck"], health["reasons"]
+
+
+def test_client_health_of_several_processes():
+    st = load.StageState(dict(mode="concurrency", level=400), 0)
+    monitor = load.LoopMonitor()
+    monitor.lags = [0.0005] * 3900  # two tickers over 10 s
+    health = load.client_health(st, monitor, cpu_seconds=1.0, wall_seconds=10.0, lag_threshold_ms=10.0, processes=2,
+                                worker_cpu=[0.6, 0.95])
+    assert health["processes"] == 2 and health["loop_lag_ms"]["samples_expected"] == 4000
+    assert health["reasons"] == ["client CPU 95% of one core (> 90%) in the busiest of 2 processes"]
+
+
 def test_prepared_bodies_keep_the_workload_order():
     spec = dict(type="random", input_tokens=8, output_tokens=2, seed=9)
     lazy = Workload(spec, [dict(name="m")])

@@ -96,6 +96,28 @@ def test_failures_are_counted_and_loud(server, schema):
     assert "5 of 5 requests failed" in report.render_html(rep)
 
 
+@pytest.mark.parametrize("strict", [False, True])
+def test_streams_without_finish_reason_are_warnings_or_failures(server, schema, strict):
+    server.mode = "no_finish"
+    try:
+        rep = run_benchmark(dict(url=server.url, model="m", profile=dict(type="concurrency", concurrency=2, requests=4),
+                                 workload=dict(output_tokens=3), strict_streams=strict))
+    finally:
+        server.mode = "ok"
+    check(rep, schema)
+    m = rep["stages"][0]["metrics"]
+    if strict:
+        assert m["failed"] == 4 and m["failures"] == {"no_finish_reason": 4} and m["stream_warnings"] == {}
+        assert rep["warnings"][0].startswith("4 of 4 requests FAILED (no_finish_reason: 4)")
+    else:
+        assert m["completed"] == 4 and m["failed"] == 0 and m["stream_warnings"] == {"no_finish_reason": 4}
+        assert m["ttft_count"] == 4 and m["tpot_count"] == 4 and m["itl_count"] == 8
+        assert rep["summary"]["stream_warnings"] == {"no_finish_reason": 4}
+        assert rep["warnings"][0].startswith("4 of 4 requests: no choice carried a finish_reason")
+        assert all(r["warning"] == "no_finish_reason" and r["success"] for r in rep["stages"][0]["records"])
+        assert "no choice carried a finish_reason" in report.render_html(rep)
+
+
 def test_search(server, schema):
     server.mode = "ok"
     rep = run_benchmark(dict(url=server.url, model="m", profile=dict(type="search", start_rate=20, max_steps=3, requests=4),

@@ -76,6 +76,21 @@ def test_failures_are_loud_and_fail_on_errors(server, run_module, monkeypatch):
         server.mode = "ok"
 
 
+def test_stream_without_finish_reason_warns_and_fails_only_when_strict(server, run_module, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(module.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    server.mode = "no_finish"
+    try:
+        result = run_module(module, args(server, fail_on_errors=True))
+        assert result["summary"]["failed"] == 0 and result["summary"]["stream_warnings"] == {"no_finish_reason": 6}
+        assert result["msg"] == "6 requests in 1 load level(s), none failed; stream warnings (no_finish_reason: 6)"
+        assert any(w.startswith("6 of 6 requests: no choice carried a finish_reason") for w in warnings)
+        failed = run_module(module, args(server, fail_on_errors=True, strict_streams=True), expect_failure=True)
+        assert failed["msg"].startswith("FAILED REQUESTS: 6 of 6 measured requests failed (no_finish_reason: 6)")
+    finally:
+        server.mode = "ok"
+
+
 @pytest.mark.parametrize("extra, field", [
     (dict(profile=dict(type="constant")), "profile.rate"),
     (dict(workload=dict(type="shared_prefix", prefix_tokens=16, block_size=16)), "workload.prefix_tokens"),
