@@ -132,6 +132,33 @@ from ansible_collections.llmd.xks.plugins.module_utils._gke_plan import OWNER_KE
 NOW = time.time  # the unit tests fix it, so probe names are predictable
 
 
+def probe_request(project, zone, pool, network, now):
+    """The create request of a pool's probe: a Compute Engine instance (GPU) or a Cloud TPU VM, and its record."""
+    probe = pool["probe"]
+    name = "llmd-xks-probe-%s-%d" % (pool["name"][:30], now)
+    labels = {OWNER_KEY: OWNER_VALUE, "llmd-xks-probe": "true"}
+    if probe["kind"] == "gpu":
+        url = "%s/projects/%s/zones/%s/instances" % (COMPUTE, project, zone)
+        body = dict(name=name, machineType="zones/%s/machineTypes/%s" % (zone, probe["machine_type"]), labels=labels,
+                    scheduling=dict(onHostMaintenance="TERMINATE", automaticRestart=False),
+                    disks=[dict(boot=True, autoDelete=True, initializeParams=dict(
+                        sourceImage="projects/debian-cloud/global/images/family/debian-12", diskSizeGb="10"))],
+                    networkInterfaces=[dict(network="global/networks/%s" % network)])
+        if probe["machine_type"].startswith("n1-"):  # A2/G2/A3 have their GPUs built into the machine type
+            body["guestAccelerators"] = [dict(acceleratorType="zones/%s/acceleratorTypes/%s" % (zone, probe["accelerator_type"]),
+                                              acceleratorCount=probe["accelerator_count"])]
+        record = dict(name=name, zone=zone, type="instance", pool=pool["name"], url="%s/%s" % (url, name),
+                      command="gcloud compute instances delete %s --zone %s --project %s --quiet" % (name, zone, project))
+        params = None
+    else:
+        url = "%s/projects/%s/locations/%s/nodes" % (TPU, project, zone)
+        body = dict(acceleratorType=probe["accelerator_type"], runtimeVersion=probe["runtime_version"], labels=labels)
+        record = dict(name=name, zone=zone, type="tpu-vm", pool=pool["name"], url="%s/%s" % (url, name),
+                      command="gcloud compute tpus tpu-vm delete %s --zone %s --project %s --quiet" % (name, zone, project))
+        params = {"nodeId": name}
+    return dict(method="POST", url=url, params=params, body=body, record=record)
+
+
 class Stop(Exception):
     """Ends the run with a failure message (quota exhausted, permission denied, leaked probes)."""
 
@@ -209,28 +236,8 @@ class Prober(object):
         return None
 
     def probe(self, zone, pool):
-        probe = pool["probe"]
-        name = "llmd-xks-probe-%s-%d" % (pool["name"][:30], int(NOW()))
-        labels = {OWNER_KEY: OWNER_VALUE, "llmd-xks-probe": "true"}
-        if probe["kind"] == "gpu":
-            url = "%s/projects/%s/zones/%s/instances" % (COMPUTE, self.project, zone)
-            body = dict(name=name, machineType="zones/%s/machineTypes/%s" % (zone, probe["machine_type"]), labels=labels,
-                        scheduling=dict(onHostMaintenance="TERMINATE", automaticRestart=False),
-                        disks=[dict(boot=True, autoDelete=True, initializeParams=dict(
-                            sourceImage="projects/debian-cloud/global/images/family/debian-12", diskSizeGb="10"))],
-                        networkInterfaces=[dict(network="global/networks/%s" % self.params["network"])])
-            if probe["machine_type"].startswith("n1-"):  # A2/G2/A3 have their GPUs built into the machine type
-                body["guestAccelerators"] = [dict(acceleratorType="zones/%s/acceleratorTypes/%s" % (zone, probe["accelerator_type"]),
-                                                  acceleratorCount=probe["accelerator_count"])]
-            record = dict(name=name, zone=zone, type="instance", pool=pool["name"], url="%s/%s" % (url, name),
-                          command="gcloud compute instances delete %s --zone %s --project %s --quiet" % (name, zone, self.project))
-            params = None
-        else:
-            url = "%s/projects/%s/locations/%s/nodes" % (TPU, self.project, zone)
-            body = dict(acceleratorType=probe["accelerator_type"], runtimeVersion=probe["runtime_version"], labels=labels)
-            record = dict(name=name, zone=zone, type="tpu-vm", pool=pool["name"], url="%s/%s" % (url, name),
-                          command="gcloud compute tpus tpu-vm delete %s --zone %s --project %s --quiet" % (name, zone, self.project))
-            params = {"nodeId": name}
+        request = probe_request(self.project, zone, pool, self.params["network"], int(NOW()))
+        probe, record, url, body, params = pool["probe"], request["record"], request["url"], request["body"], request["params"]
         self.probes.append(record)
         try:
             self.client.wait(self.client.post(url, body, params=params), timeout=self.params["probe_timeout"], interval=2)

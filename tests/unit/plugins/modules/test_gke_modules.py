@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 import os
+import sys
 
 import pytest
 import yaml
@@ -21,6 +22,12 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "fixtures", "gcp
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 with open(os.path.join(REPO, "playbooks", "vars", "accelerators.yml")) as handle:
     ACCELERATORS = yaml.safe_load(handle)["llmd_xks_accelerators"]
+try:  # the discovery-document contract (tools/ is left out of the ansible-test units copy)
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import gcp_discovery
+    CONTRACT = gcp_discovery.Contract()
+except (ImportError, RuntimeError):
+    gcp_discovery = None
 AUTH = dict(project="my-project", auth_kind="application")
 CPU = {"name": "default-pool", "profile": "cpu-sim", "count": 2}
 
@@ -36,6 +43,8 @@ def gcp(monkeypatch):
             with open(os.path.join(FIXTURES, name)) as handle:
                 items.extend(json.load(handle))
         transport = _gcp.ReplayTransport(items)
+        if gcp_discovery is not None:  # every request and answer of these tests is held to Google's documents
+            transport = gcp_discovery.ContractTransport(transport, CONTRACT)
         monkeypatch.setattr(_gcp, "_test_transport", transport)
         return transport
 
