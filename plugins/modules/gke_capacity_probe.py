@@ -31,6 +31,7 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - google.cloud.gcp
+  - llmd.xks._gcp
 options:
   zones:
     description: Candidate zones, in order of preference, all in one region.
@@ -120,6 +121,7 @@ api_requests:
   type: int
 """
 
+import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -157,6 +159,14 @@ def probe_request(project, zone, pool, network, now):
                       command="gcloud compute tpus tpu-vm delete %s --zone %s --project %s --quiet" % (name, zone, project))
         params = {"nodeId": name}
     return dict(method="POST", url=url, params=params, body=body, record=record)
+
+
+class Interrupted(Exception):
+    """SIGTERM (AWX cancelling the job) while probing; SIGINT arrives as KeyboardInterrupt."""
+
+
+def _interrupt(signum, frame):
+    raise Interrupted("signal %d" % signum)
 
 
 class Stop(Exception):
@@ -243,6 +253,10 @@ class Prober(object):
             self.client.wait(self.client.post(url, body, params=params), timeout=self.params["probe_timeout"], interval=2)
             record["result"] = "available"
             outcome = None
+        except (Interrupted, KeyboardInterrupt):
+            record["result"] = "interrupted"
+            self.delete(record)  # a probe created by an interrupted run must not stay and cost money
+            raise
         except GcpError as exc:
             if exc.is_stockout:
                 record["result"] = "stockout"
@@ -320,6 +334,7 @@ def main():
         module.fail_json(msg="Invalid arguments, nothing was sent to GCP: " + "; ".join(errors), errors=errors)
     client = connect(module)
     prober = Prober(module, client)
+    signal.signal(signal.SIGTERM, _interrupt)
     result = dict(changed=False, zones=[], quota=[], probes=prober.probes, leaked=prober.leaked)
     accelerated = [p for p in params["node_pools"] if p.get("probe")]
     try:
@@ -368,6 +383,13 @@ def main():
         module.fail_json(msg=str(exc), api_requests=client.requests, **result)
     except GcpError as exc:
         module.fail_json(msg="GCP API error: %s" % exc, api_requests=client.requests, **result)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        result["changed"] = bool(prober.probes)
+        module.fail_json(msg="Interrupted (%s) while probing; %s" % (
+            exc or "SIGINT", "probes deleted: %s" % ", ".join(p["name"] for p in prober.probes if p.get("deleted"))
+            if not prober.leaked else "probes NOT deleted: %s" % "; ".join(l["command"] for l in prober.leaked)),
+            api_requests=client.requests, **result)
     result["changed"] = bool(prober.probes)
     module.exit_json(api_requests=client.requests, **result)
 
