@@ -201,6 +201,8 @@ class Contract(object):
 
     def _value(self, api, value, spec, where, checked, query=False, extensions=None, owner=None):
         checked.rules += 1
+        if value is None:
+            return  # the JSON mapping reads null as the field's default
         ref = spec.get("$ref")
         if ref:
             schema = api.schemas.get(ref)

@@ -123,7 +123,7 @@ def test_provision_refuses_a_bad_pool_before_any_request(tmp_path):
 def test_full_provision_then_teardown(tmp_path, inventory, base, zone):
     """Everything provision.yml creates, google.cloud modules included, then a second run that changes nothing,
     then teardown_gke.yml delete, which leaves only the project's own subnetwork."""
-    with FakeGcp(scenario(base)) as fake:
+    with FakeGcp(scenario(base, operationsDone=True)) as fake:
         proc = run(fake, tmp_path, "provision.yml", inventory, extra_vars={"llmd_xks_gke": dict(probe_timeout=30)})
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
         assert fake.fake.probes() == []                                   # every probe deleted
