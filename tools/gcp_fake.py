@@ -70,6 +70,7 @@ class Fake(object):
         self.resources = {}     # public URL -> resource
         self.operations = {}    # public URL -> [operation, polls left, on_done]
         self.log = []           # every interaction, in the recording format of the unit tests
+        self.tokens = []        # access tokens issued for service-account keys
         self.lock = threading.RLock()
         self.counter = itertools.count(1)
         self.probe_created = threading.Event()   # a probe exists (tests interrupt a run here)
@@ -474,6 +475,8 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.tls_host == "oauth2.googleapis.com" or self.path.startswith("/oauth2/"):
+            return self._token(raw)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -489,6 +492,23 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def _token(self, raw):
+        """The OAuth 2.0 token endpoint of a service-account key (JWT bearer grant): a token for the fake only."""
+        form = dict(parse_qsl(raw.decode()))
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" or not form.get("assertion"):
+            status, answer = 400, {"error": "invalid_grant", "error_description": "expected a JWT bearer assertion"}
+        else:
+            status, answer = 200, {"access_token": "fake-sa-token-%d" % next(self.server.fake.counter), "expires_in": 3600,
+                                   "token_type": "Bearer"}
+        with self.server.fake.lock:
+            self.server.fake.tokens.append(answer.get("access_token"))
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_CONNECT(self):
         host = self.path.split(":")[0]
@@ -526,10 +546,14 @@ class FakeGcp(object):
         return {"LLMD_XKS_GCP_API_ENDPOINT": self.endpoint, "GCP_AUTH_KIND": "accesstoken",
                 "GCP_ACCESS_TOKEN": "fake-token-for-127.0.0.1"}
 
+    def proxy_env(self):
+        """For a client that only knows the public hosts and brings its own credentials (an AWX job): proxy and CA."""
+        return {"HTTPS_PROXY": self.proxy, "https_proxy": self.proxy, "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost", "REQUESTS_CA_BUNDLE": self.ca_file}
+
     def env(self):
         """module_env, and the proxy and CA for clients that only know the public hosts (the google.cloud modules)."""
-        return dict(self.module_env(), HTTPS_PROXY=self.proxy, https_proxy=self.proxy, NO_PROXY="127.0.0.1,localhost",
-                    no_proxy="127.0.0.1,localhost", REQUESTS_CA_BUNDLE=self.ca_file)
+        return dict(self.module_env(), **self.proxy_env())
 
     def __enter__(self):
         self.thread.start()
