@@ -27,7 +27,8 @@ Scenario (JSON): {"project", "regions": {R: {"quotas": [...]}}, "zones": {Z: {"m
 "permissions": [granted permissions] (default all asked), "denied": [method ids], "services": [enabled services],
 "nodePoolConditions": {pool name: [condition]}, "holdProbe": false}
 
-    python3 tools/gcp_fake.py --scenario s.json [--port 0] [--record DIR]   # prints the endpoint, serves until killed
+    python3 tools/gcp_fake.py --scenario s.json [--port 0]        # prints the endpoint and environment, serves until killed
+    python3 tools/gcp_fake.py --scenario s.json --record-to out.json -- ansible-playbook ...   # records a run
 """
 
 import argparse
@@ -615,16 +616,37 @@ def write_recording(log, directory, name):
     return path
 
 
+def record(scenario, command, out, cwd=None):
+    """Runs ``command`` (e.g. ansible-playbook playbooks/provision.yml ...) against a fake with ``scenario`` and writes
+    what the modules sent and got to ``out`` (the replay format); returns (exit code, path)."""
+    import subprocess
+
+    with FakeGcp(scenario) as fake:
+        env = dict(os.environ, **fake.env())
+        code = subprocess.call(command, env=env, cwd=cwd)
+        path = write_recording(fake.fake.log, os.path.dirname(os.path.abspath(out)), os.path.basename(out))
+    return code, path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=(
+        "record: %(prog)s --scenario tests/integration/fixtures/gcp/tpu.json --record-to tests/unit/fixtures/gcp/recorded/"
+        "provision-tpu-check.json -- ansible-playbook playbooks/provision.yml -i inventories/gke-tpu --check"))
     parser.add_argument("--scenario", help="scenario JSON file (default: an empty project where everything is allowed)")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--record", help="on exit (Ctrl-C), write the interactions to DIR/recording.json")
+    parser.add_argument("--record-to", help="run the command after -- against the fake and write its interactions here")
+    parser.add_argument("command", nargs="*", help="with --record-to: the command to drive the modules")
     args = parser.parse_args(argv)
     scenario = {}
     if args.scenario:
         with open(args.scenario) as handle:
             scenario = json.load(handle)
+    if args.record_to:
+        if not args.command:
+            parser.error("--record-to needs the command to run after --")
+        code, path = record(scenario, args.command, args.record_to)
+        print("%s (command exit code %d)" % (path, code))
+        return code
     with FakeGcp(scenario, port=args.port) as fake:
         print("api_endpoint: %s" % fake.endpoint)
         print("export %s" % " ".join("%s=%s" % kv for kv in sorted(fake.env().items())), flush=True)
@@ -632,8 +654,6 @@ def main(argv=None):
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
-        if args.record:
-            print(write_recording(fake.fake.log, args.record, "recording.json"))
     return 0
 
 

@@ -154,7 +154,7 @@ def test_full_provision_then_teardown(tmp_path, inventory, base, zone):
 def test_a_stockout_moves_to_the_next_zone(tmp_path):
     zones = dict(TPU["zones"])
     zones["europe-west4-a"] = dict(zones["europe-west4-a"], stockout=["v6e-4"])
-    with FakeGcp(scenario(TPU, zones=zones)) as fake:
+    with FakeGcp(scenario(TPU, zones=zones, operationsDone=True)) as fake:
         started = time.monotonic()
         proc = run(fake, tmp_path, "provision.yml", "gke-tpu", extra_vars={"llmd_xks_gke": dict(probe_timeout=30)})
         elapsed = time.monotonic() - started

@@ -27,7 +27,7 @@ with open(os.path.join(REPO, "playbooks", "vars", "accelerators.yml")) as handle
     ACCELERATORS = yaml.safe_load(handle)["llmd_xks_accelerators"]
 PROFILES = sorted(name for name, profile in ACCELERATORS.items() if profile["kind"] != "cpu")
 RECORDINGS = sorted(glob.glob(os.path.join(REPO, "tests", "unit", "fixtures", "gcp", "*.json"))
-                    + glob.glob(os.path.join(REPO, "tests", "integration", "fixtures", "gcp", "*", "*.json")))
+                    + glob.glob(os.path.join(REPO, "tests", "unit", "fixtures", "gcp", "recorded", "*.json")))
 CONTAINER = "https://container.googleapis.com/v1"
 COMPUTE = "https://compute.googleapis.com/compute/v1"
 

@@ -268,3 +268,18 @@ def test_gcp_resource_permission_denied_names_the_role(run_module, monkeypatch):
     ]))
     result = run_module(gcp_resource, dict(AUTH, url=url, body={"name": "proxy"}), expect_failure=True)
     assert "compute.subnetworks.create" in result["msg"] and "roles/compute.networkAdmin" in result["msg"]
+
+
+def test_recorded_provision_check_replays_through_the_modules(gcp, run_module):
+    """recorded/provision-gpu-check.json was written by tools/gcp_fake.py --record-to driving provision.yml --check
+    (gke-gpu inventory) against the fake endpoint; the modules reach the same answers from it."""
+    gcp("recorded/provision-gpu-check.json")
+    env = dict(project="my-gcp-project", auth_kind="application")
+    pools_gpu = build_plan(ACCELERATORS, [CPU, {"name": "t4-pool", "profile": "nvidia-t4", "count": 3},
+                                          {"name": "h100-pool", "profile": "nvidia-h100-80gb", "count": 2}],
+                           "my-gcp-project", ["us-central1-a"], "llmd-gpu")["node_pools"]
+    result = run_module(gke_capacity_probe, dict(env, zones=ZONES, node_pools=pools_gpu), check_mode=True)
+    assert result["zone"] == "us-central1-b"
+    assert [(z["zone"], z["status"]) for z in result["zones"]][:2] == [("us-central1-a", "unavailable"), ("us-central1-b", "would_probe")]
+    rows = run_module(gke_preflight_info, dict(env, region="us-central1", only=["gcp_iam", "gcp_apis"]))["rows"]
+    assert [(r["id"], r["status"]) for r in rows] == [("gcp_iam", "pass"), ("gcp_apis", "pass")]
