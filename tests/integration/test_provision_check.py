@@ -192,3 +192,25 @@ def test_an_interrupted_probe_is_still_deleted(tmp_path, sig):
             time.sleep(0.2)
         assert fake.fake.probes() == [], out[-3000:]
         assert fake.fake.calls("compute.instances.delete"), out[-3000:]
+
+
+def test_teardown_gke_check_lists_what_would_go(tmp_path):
+    cluster = "https://container.googleapis.com/v1/projects/my-gcp-project/locations/europe-west4-a/clusters/llmd-tpu"
+    owned = {"llmd-xks-managed-by": "llmd-xks", "llmd-xks-cluster": "llmd-tpu"}
+    subnet = "https://compute.googleapis.com/compute/v1/projects/my-gcp-project/regions/europe-west4/subnetworks/llmd-tpu-nodes"
+    resources = dict(TPU["resources"])
+    resources.update({
+        cluster: {"name": "llmd-tpu", "status": "RUNNING", "location": "europe-west4-a", "resourceLabels": owned, "selfLink": cluster},
+        cluster + "/nodePools/default-pool": {"name": "default-pool", "config": {"machineType": "e2-standard-8", "labels": owned}},
+        cluster + "/nodePools/tpu-v6e-pool": {"name": "tpu-v6e-pool", "config": {"machineType": "ct6e-standard-4t", "labels": owned}},
+        subnet: {"name": "llmd-tpu-nodes", "description": "llmd-xks-managed-by=llmd-xks cluster=llmd-tpu", "selfLink": subnet,
+                 "ipCidrRange": "10.0.0.0/20"},
+    })
+    with FakeGcp(scenario(TPU, resources=resources)) as fake:
+        proc = run(fake, tmp_path, "teardown_gke.yml", "gke-tpu", extra_vars={"llmd_xks_teardown_mode": "delete"}, check=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert '"target": "tpu-v6e-pool", "kind": "node_pool", "action": "delete"' in proc.stdout
+    assert '"target": "default-pool", "kind": "node_pool", "action": "keep"' in proc.stdout
+    assert '"target": "llmd-tpu", "kind": "cluster", "action": "delete"' in proc.stdout
+    assert '"target": "llmd-tpu-nodes", "kind": "subnetwork", "action": "delete"' in proc.stdout
+    assert writes(fake) == [] and sorted(fake.fake.resources) == sorted(resources)
