@@ -255,6 +255,8 @@ class Prober(object):
             outcome = None
         except (Interrupted, KeyboardInterrupt):
             record["result"] = "interrupted"
+            for each in (signal.SIGTERM, signal.SIGINT):  # a second signal must not stop the delete
+                signal.signal(each, signal.SIG_IGN)
             self.delete(record)  # a probe created by an interrupted run must not stay and cost money
             raise
         except GcpError as exc:

@@ -54,10 +54,15 @@ def fake_gcp():
         yield fake
 
 
+@pytest.fixture(scope="module")
+def gcp_secrets():
+    return {"llmd_xks_aap_gcp_service_account": "llmd-xks@my-gcp-project.iam.gserviceaccount.com",
+            "llmd_xks_aap_gcp_project": "my-gcp-project", "llmd_xks_aap_gcp_key": _rsa_key()}
+
+
 @pytest.fixture
-def gcp_awx(tmp_path, fake_gcp):
-    secrets = {"llmd_xks_aap_gcp_service_account": "llmd-xks@my-gcp-project.iam.gserviceaccount.com",
-               "llmd_xks_aap_gcp_project": "my-gcp-project", "llmd_xks_aap_gcp_key": _rsa_key()}
+def gcp_awx(tmp_path, fake_gcp, gcp_secrets):
+    secrets = dict(gcp_secrets)
     # GCE_METADATA_*: google-auth must never look for a metadata server outside 127.0.0.1 (port 9: closed)
     env = dict(fake_gcp.proxy_env(), GCE_METADATA_HOST="127.0.0.1:9", GCE_METADATA_IP="127.0.0.1:9")
     return awx_jobs.Awx(str(tmp_path / "jobs"), secrets, env=env)
@@ -110,12 +115,12 @@ def bearer(cluster):
 
 
 @pytest.fixture
-def kube_awx(tmp_path, bearer, fake_gcp):
+def kube_awx(tmp_path, bearer, fake_gcp, gcp_secrets):
     env = dict(fake_gcp.proxy_env(), GCE_METADATA_HOST="127.0.0.1:9", GCE_METADATA_IP="127.0.0.1:9")
-    return awx_jobs.Awx(str(tmp_path / "jobs"), bearer, env=env)
+    return awx_jobs.Awx(str(tmp_path / "jobs"), dict(gcp_secrets, **bearer), env=env)
 
 
-ROW = re.compile(r"^\s*(pass|warn|fail)\s+(\S+)", re.M)
+ROW = re.compile(r"^\s*(?:- )?\"?(PASS|WARN|FAIL)\s+\| (\S+)\s+\|", re.M)
 
 
 def test_preflight_template_with_the_bearer_token_credential(kube_awx, bearer):
@@ -126,6 +131,7 @@ def test_preflight_template_with_the_bearer_token_credential(kube_awx, bearer):
     assert not any(k in job.envvars for k in ("K8S_AUTH_KUBECONFIG", "KUBECONFIG"))
     rows = dict((m.group(2), m.group(1)) for m in ROW.finditer(job.stdout))
     assert "gatewayclass" in rows, job.stdout[-3000:]          # the checks read the cluster with the token
+    assert "gcp_iam" in rows and "gke_cluster" in rows         # and the project with the GCE credential (the fake)
     assert job.extravars["llmd_xks_stack"] == "istio_kserve" and job.extravars["llmd_xks_accelerator"] == "tpu-v6e-4t"
     assert_no_secret(job)
 

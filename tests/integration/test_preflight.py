@@ -9,7 +9,6 @@ cluster-wide state for a few seconds (CRD versions, node taints), so these tests
 
 import contextlib
 import copy
-import os
 import re
 import time
 

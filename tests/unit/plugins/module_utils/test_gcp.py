@@ -41,7 +41,7 @@ def test_retries_429_and_5xx_then_polls_the_operation():
 
 def test_retries_give_up_with_the_error():
     transport = ReplayTransport([{"method": "GET", "url": "u", "status": 503, "repeat": True,
-                                       "body": {"error": {"code": 503, "message": "backend down", "status": "UNAVAILABLE"}}}])
+                                  "body": {"error": {"code": 503, "message": "backend down", "status": "UNAVAILABLE"}}}])
     client = _gcp.GcpClient(transport, retries=2, sleep=lambda s: None)
     with pytest.raises(_gcp.GcpError) as caught:
         client.get("u")
@@ -52,7 +52,7 @@ def test_a_busy_cluster_is_waited_for():
     busy = {"error": {"code": 400, "status": "FAILED_PRECONDITION",
                       "message": "Cluster is running incompatible operation operation-1700000000000-abc."}}
     transport = ReplayTransport([{"method": "PUT", "url": "c", "status": 400, "body": busy},
-                                      {"method": "PUT", "url": "c", "body": {"name": "op", "status": "DONE"}}])
+                                  {"method": "PUT", "url": "c", "body": {"name": "op", "status": "DONE"}}])
     sleeps = []
     assert _gcp.GcpClient(transport, sleep=sleeps.append).request("PUT", "c", body={})["status"] == "DONE"
     assert sleeps == [30]

@@ -13,7 +13,6 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.llmd.xks.plugins.module_utils import _gcp
 from ansible_collections.llmd.xks.plugins.module_utils._gke_plan import build_plan
 from ansible_collections.llmd.xks.plugins.modules import gcp_resource, gke_capacity_probe, gke_plan, gke_preflight_info, gke_teardown
 
