@@ -36,6 +36,7 @@ STOCKOUT_PATTERNS = re.compile(
     r"no more capacity|out of capacity|no more resources", re.I)
 # GKE refuses a change while another operation runs on the cluster; it is worth waiting for, not an error.
 BUSY_PATTERNS = re.compile(r"incompatible operation|operation .* is (already )?in progress|is currently (upgrading|updating|creating)", re.I)
+SERVICE_DISABLED_PATTERNS = re.compile(r"accessNotConfigured|SERVICE_DISABLED|has not been used in project .* or it is disabled", re.I)
 QUOTA_PATTERNS = re.compile(r"QUOTA_EXCEEDED|Quota .* exceeded|quota exceeded", re.I)
 
 
@@ -99,12 +100,22 @@ class GcpError(Exception):
         return bool(QUOTA_PATTERNS.search(self.message or "") or QUOTA_PATTERNS.search(self.reason or ""))
 
     @property
+    def is_service_disabled(self):
+        """403 because the API is not enabled in the project (reason accessNotConfigured / SERVICE_DISABLED)."""
+        return self.status == 403 and bool(SERVICE_DISABLED_PATTERNS.search(self.reason or "")
+                                           or SERVICE_DISABLED_PATTERNS.search(self.message or ""))
+
+    @property
     def is_permission(self):
-        return self.status == 403 and not self.is_quota
+        return self.status == 403 and not self.is_quota and not self.is_service_disabled
 
     def __str__(self):
-        return "%s %s: HTTP %s %s%s" % (self.method or "", self.url or "", self.status,
-                                        ("%s: " % self.reason) if self.reason else "", self.message)
+        hint = ""
+        if self.is_service_disabled:
+            service = re.search(r"([a-z0-9-]+\.googleapis\.com)", self.message or "")
+            hint = " (enable it: gcloud services enable %s)" % (service.group(1) if service else "<api>.googleapis.com")
+        return "%s %s: HTTP %s %s%s%s" % (self.method or "", self.url or "", self.status,
+                                          ("%s: " % self.reason) if self.reason else "", self.message, hint)
 
 
 class CredentialError(Exception):

@@ -161,3 +161,15 @@ def test_requests_transport_sends_to_the_endpoint(monkeypatch):
     transport = _gcp.RequestsTransport(None, endpoint="http://127.0.0.1:1/{service}")
     assert transport.send("GET", "https://tpu.googleapis.com/v2/projects/p/locations/z/nodes", params={"a": 1}) == (200, {})
     assert sent == [("GET", "http://127.0.0.1:1/tpu/v2/projects/p/locations/z/nodes", {"a": 1})]
+
+
+def test_a_disabled_api_is_not_a_permission_problem():
+    body = {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": (
+        "Cloud TPU API has not been used in project 123 before or it is disabled. Enable it by visiting "
+        "https://console.developers.google.com/apis/api/tpu.googleapis.com/overview?project=123 then retry."),
+        "errors": [{"reason": "accessNotConfigured", "message": "x"}]}}
+    client = _gcp.GcpClient(ReplayTransport([{"method": "GET", "url": "u", "status": 403, "body": body}]))
+    with pytest.raises(_gcp.GcpError) as caught:
+        client.get("u")
+    assert caught.value.is_service_disabled and not caught.value.is_permission
+    assert "gcloud services enable tpu.googleapis.com" in str(caught.value)
