@@ -52,7 +52,7 @@ def test_a_busy_cluster_is_waited_for():
     busy = {"error": {"code": 400, "status": "FAILED_PRECONDITION",
                       "message": "Cluster is running incompatible operation operation-1700000000000-abc."}}
     transport = ReplayTransport([{"method": "PUT", "url": "c", "status": 400, "body": busy},
-                                  {"method": "PUT", "url": "c", "body": {"name": "op", "status": "DONE"}}])
+                                 {"method": "PUT", "url": "c", "body": {"name": "op", "status": "DONE"}}])
     sleeps = []
     assert _gcp.GcpClient(transport, sleep=sleeps.append).request("PUT", "c", body={})["status"] == "DONE"
     assert sleeps == [30]
