@@ -38,7 +38,6 @@ import itertools
 import json
 import os
 import re
-import socket
 import ssl
 import sys
 import tempfile

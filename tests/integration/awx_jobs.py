@@ -20,7 +20,6 @@ The job environment does not inherit the test process's Kubernetes or GCP settin
 import glob
 import json
 import os
-import shutil
 import sys
 import time
 
@@ -199,7 +198,3 @@ class Awx(object):
             queue.extend(node.get(edge) or [])
             queue.extend(node.get("always_nodes") or [])
         return ran
-
-
-def cleanup(workdir):
-    shutil.rmtree(workdir, ignore_errors=True)
