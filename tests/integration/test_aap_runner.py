@@ -174,3 +174,21 @@ def test_what_the_jobs_ran_is_in_the_execution_environment(gcp_awx, kube_awx):
         pins = set(line.split("==")[0].lower() for line in handle if "==" in line)
     assert {"google-auth", "requests", "kubernetes"} <= pins    # what the GCP and Kubernetes modules import
     print("collections the jobs used: %s" % ", ".join(sorted(used)))
+
+
+def test_the_workflow_runner_follows_success_and_failure_edges(tmp_path, monkeypatch):
+    """The traversal itself (no job runs): every node of pattern1's workflow in order while each succeeds,
+    and nothing after a failed node that has no failure edge."""
+    awx = awx_jobs.Awx(str(tmp_path), {})
+    outcome = {}
+
+    def launch(name, answers=None, extra_data=None, inventory=None, credentials=None):
+        return awx_jobs.Job(name, outcome.get(name, "successful"), 0, [], 0.0, dict(answers, **(extra_data or {})), {})
+
+    monkeypatch.setattr(awx, "launch", launch)
+    ran = awx.launch_workflow("llmd-xks deploy pattern1", answers={"llmd_xks_stack": "gateway_api_llmd"})
+    assert [i for i, j in ran] == ["preflight", "platform", "pattern", "benchmark"]
+    assert all(j.extravars["llmd_xks_stack"] == "gateway_api_llmd" for i, j in ran)
+    assert ran[0][1].extravars["llmd_xks_accelerator"] == "tpu-v6e-4t"          # the workflow survey's default
+    outcome["llmd-xks platform"] = "failed"
+    assert [i for i, j in awx.launch_workflow("llmd-xks deploy pattern1")] == ["preflight", "platform"]
