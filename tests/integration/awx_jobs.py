@@ -20,6 +20,7 @@ The job environment does not inherit the test process's Kubernetes or GCP settin
 import glob
 import json
 import os
+import re
 import sys
 import time
 
@@ -64,7 +65,8 @@ class Job(object):
 
     @property
     def stdout(self):
-        return "\n".join(e.get("stdout", "") for e in self.events)
+        """The job's output as AWX shows it, without the colour codes of the runner's display callback."""
+        return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(e.get("stdout", "") for e in self.events))
 
     def actions(self):
         """Fully qualified names of the modules and actions the job ran (what its execution environment needs)."""
