@@ -5,10 +5,9 @@
 * Credentials are taken like the google.cloud modules take them (``auth_kind`` application /
   serviceaccount / machineaccount / accesstoken, ``GCP_*`` environment fallbacks), so AWX's GCP
   credential works unchanged.
-* Requests go through a *transport* (``send(method, url, params, body) -> (status, body)``): the real one
-  is google-auth's ``AuthorizedSession``; ``ReplayTransport`` answers from recorded responses so unit tests
-  and an offline ``--check`` run need no network. The replay transport is selected with the environment
-  variable ``LLMD_XKS_GCP_REPLAY`` (a directory of recordings); it is a test seam, never needed in use.
+* Requests go through a *transport* (``send(method, url, params, body) -> (status, body)``), google-auth's
+  ``AuthorizedSession``. URLs are the public ``https://SERVICE.googleapis.com/...`` ones (as in every ``selfLink``);
+  the ``api_endpoint`` option sends them elsewhere (a Private Service Connect endpoint, an emulator).
 * 429 and 5xx are retried with exponential backoff; long-running operations are polled to DONE.
 """
 
@@ -16,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import json
 import os
 import re
@@ -24,7 +22,8 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 
-REPLAY_ENV = "LLMD_XKS_GCP_REPLAY"
+ENDPOINT_ENV = "LLMD_XKS_GCP_API_ENDPOINT"
+PUBLIC_URL = re.compile(r"^https://([a-z0-9-]+)\.googleapis\.com(?=/|$)")
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 COMPUTE = "https://compute.googleapis.com/compute/v1"
 CONTAINER = "https://container.googleapis.com/v1"
@@ -37,6 +36,7 @@ STOCKOUT_PATTERNS = re.compile(
     r"no more capacity|out of capacity|no more resources", re.I)
 # GKE refuses a change while another operation runs on the cluster; it is worth waiting for, not an error.
 BUSY_PATTERNS = re.compile(r"incompatible operation|operation .* is (already )?in progress|is currently (upgrading|updating|creating)", re.I)
+SERVICE_DISABLED_PATTERNS = re.compile(r"accessNotConfigured|SERVICE_DISABLED|has not been used in project .* or it is disabled", re.I)
 QUOTA_PATTERNS = re.compile(r"QUOTA_EXCEEDED|Quota .* exceeded|quota exceeded", re.I)
 
 
@@ -52,7 +52,28 @@ def auth_argument_spec():
         access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN"])),
         scopes=dict(type="list", elements="str", fallback=(env_fallback, ["GCP_SCOPES"])),
         env_type=dict(type="str", fallback=(env_fallback, ["GCP_ENV_TYPE"])),
+        api_endpoint=dict(type="str", fallback=(env_fallback, [ENDPOINT_ENV])),
     )
+
+
+def endpoint_error(endpoint):
+    """Why an ``api_endpoint`` value cannot be used, or None."""
+    if not endpoint:
+        return None
+    if not re.match(r"^https?://[^/]", endpoint) or endpoint.count("{service}") != 1:
+        return ("api_endpoint (or %s): %r must be an http(s) URL with {service} where the API's name goes, e.g. "
+                "https://{service}-myendpoint.p.googleapis.com or http://127.0.0.1:8085/{service}" % (ENDPOINT_ENV, endpoint))
+    return None
+
+
+def endpoint_url(url, endpoint):
+    """``url`` (https://SERVICE.googleapis.com/rest) sent to ``endpoint`` ({service} replaced); others unchanged."""
+    if not endpoint:
+        return url
+    match = PUBLIC_URL.match(url)
+    if not match:
+        return url
+    return endpoint.replace("{service}", match.group(1)).rstrip("/") + url[match.end():]
 
 
 AUTH_MUTUALLY_EXCLUSIVE = [["service_account_email", "service_account_file", "service_account_contents"]]
@@ -79,12 +100,22 @@ class GcpError(Exception):
         return bool(QUOTA_PATTERNS.search(self.message or "") or QUOTA_PATTERNS.search(self.reason or ""))
 
     @property
+    def is_service_disabled(self):
+        """403 because the API is not enabled in the project (reason accessNotConfigured / SERVICE_DISABLED)."""
+        return self.status == 403 and bool(SERVICE_DISABLED_PATTERNS.search(self.reason or "")
+                                           or SERVICE_DISABLED_PATTERNS.search(self.message or ""))
+
+    @property
     def is_permission(self):
-        return self.status == 403 and not self.is_quota
+        return self.status == 403 and not self.is_quota and not self.is_service_disabled
 
     def __str__(self):
-        return "%s %s: HTTP %s %s%s" % (self.method or "", self.url or "", self.status,
-                                        ("%s: " % self.reason) if self.reason else "", self.message)
+        hint = ""
+        if self.is_service_disabled:
+            service = re.search(r"([a-z0-9-]+\.googleapis\.com)", self.message or "")
+            hint = " (enable it: gcloud services enable %s)" % (service.group(1) if service else "<api>.googleapis.com")
+        return "%s %s: HTTP %s %s%s%s" % (self.method or "", self.url or "", self.status,
+                                          ("%s: " % self.reason) if self.reason else "", self.message, hint)
 
 
 class CredentialError(Exception):
@@ -119,62 +150,22 @@ def operation_error(op):
 class RequestsTransport(object):
     """google-auth's AuthorizedSession (requests) under the given credentials."""
 
-    def __init__(self, credentials, timeout=60, user_agent="llmd-xks"):
+    def __init__(self, credentials, timeout=60, user_agent="llmd-xks", endpoint=None):
         from google.auth.transport.requests import AuthorizedSession
 
         self.session = AuthorizedSession(credentials)
         self.timeout = timeout
         self.user_agent = user_agent
+        self.endpoint = endpoint
 
     def send(self, method, url, params=None, body=None):
-        response = self.session.request(method, url, params=params, json=body, timeout=self.timeout,
+        response = self.session.request(method, endpoint_url(url, self.endpoint), params=params, json=body, timeout=self.timeout,
                                         headers={"User-Agent": self.user_agent})
         try:
             data = response.json() if response.content else {}
         except ValueError:
             data = {"error": {"message": response.text[:500]}}
         return response.status_code, data
-
-
-class ReplayTransport(object):
-    """Answers from recorded interactions ``{"method", "url", "query"?, "status", "body", "repeat"?}``.
-
-    An interaction matches the first request with the same method and URL (and, if given, whose query
-    contains ``query``); it is used once unless ``repeat`` is true. An unmatched request raises
-    ``AssertionError`` naming it, so a test never passes against an unexpected call.
-    """
-
-    def __init__(self, interactions):
-        self.interactions = [dict(i, used=False) for i in interactions]
-        self.calls = []
-
-    @classmethod
-    def from_dir(cls, path):
-        interactions = []
-        names = sorted(glob.glob(os.path.join(path, "*.json")))
-        if not names:
-            raise ValueError("%s=%s: no *.json recordings there (give an absolute path)" % (REPLAY_ENV, path))
-        for name in names:
-            with open(name) as handle:
-                data = json.load(handle)
-            interactions.extend(data if isinstance(data, list) else data.get("interactions", [data]))
-        return cls(interactions)
-
-    def send(self, method, url, params=None, body=None):
-        self.calls.append((method, url, params, body))
-        for item in self.interactions:
-            if item["used"] or item["method"] != method or item["url"] != url:
-                continue
-            wanted = item.get("query") or {}
-            if any(str((params or {}).get(k)) != str(v) for k, v in wanted.items()):
-                continue
-            if not item.get("repeat"):
-                item["used"] = True
-            return item.get("status", 200), json.loads(json.dumps(item.get("body", {})))
-        raise AssertionError("No recorded response for %s %s %s" % (method, url, params or ""))
-
-    def unused(self):
-        return [(i["method"], i["url"]) for i in self.interactions if not i["used"] and not i.get("repeat")]
 
 
 def credentials(params):
@@ -233,12 +224,12 @@ class GcpClient(object):
     BUSY_WAIT = 30
     BUSY_RETRIES = 20
 
-    def __init__(self, transport, retries=5, backoff=1.0, sleep=time.sleep, clock=time.time):
+    def __init__(self, transport, retries=5, backoff=1.0, sleep=None, clock=None):
         self.transport = transport
         self.retries = retries
         self.backoff = backoff
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.time
         self.requests = 0
 
     def request(self, method, url, params=None, body=None):
@@ -332,22 +323,17 @@ def operation_url(op):
     raise GcpError(0, "operation without selfLink: %s" % name)
 
 
-_test_transport = None  # the unit tests put a ReplayTransport here
-
-
 def connect(module):
-    """A GcpClient for a module: the replay transport under LLMD_XKS_GCP_REPLAY, else real credentials."""
-    if _test_transport is not None:
-        return GcpClient(_test_transport, sleep=lambda seconds: None)
-    replay = os.environ.get(REPLAY_ENV)
-    if replay:
-        return GcpClient(ReplayTransport.from_dir(replay), sleep=lambda seconds: None)
+    """A GcpClient for a module, with the credentials and endpoint of its options."""
+    problem = endpoint_error(module.params.get("api_endpoint"))
+    if problem:
+        module.fail_json(msg=problem + "; nothing was sent to GCP")
     try:
         creds = credentials(module.params)
     except CredentialError as exc:
         module.fail_json(msg="GCP credentials: %s" % exc)
     user_agent = "llmd-xks" + ("-%s" % module.params["env_type"] if module.params.get("env_type") else "")
-    return GcpClient(RequestsTransport(creds, user_agent=user_agent))
+    return GcpClient(RequestsTransport(creds, user_agent=user_agent, endpoint=module.params.get("api_endpoint")))
 
 
 def region_of(zone):

@@ -24,6 +24,7 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - google.cloud.gcp
+  - llmd.xks._gcp
 options:
   url:
     description: The resource's URL (C(https://container.googleapis.com/v1/projects/P/locations/Z/clusters/C/nodePools/N) ...).

@@ -31,6 +31,7 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - google.cloud.gcp
+  - llmd.xks._gcp
 options:
   zones:
     description: Candidate zones, in order of preference, all in one region.
@@ -120,6 +121,7 @@ api_requests:
   type: int
 """
 
+import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -130,6 +132,41 @@ from ansible_collections.llmd.xks.plugins.module_utils._gke_plan import OWNER_KE
 
 
 NOW = time.time  # the unit tests fix it, so probe names are predictable
+
+
+def probe_request(project, zone, pool, network, now):
+    """The create request of a pool's probe: a Compute Engine instance (GPU) or a Cloud TPU VM, and its record."""
+    probe = pool["probe"]
+    name = "llmd-xks-probe-%s-%d" % (pool["name"][:30], now)
+    labels = {OWNER_KEY: OWNER_VALUE, "llmd-xks-probe": "true"}
+    if probe["kind"] == "gpu":
+        url = "%s/projects/%s/zones/%s/instances" % (COMPUTE, project, zone)
+        body = dict(name=name, machineType="zones/%s/machineTypes/%s" % (zone, probe["machine_type"]), labels=labels,
+                    scheduling=dict(onHostMaintenance="TERMINATE", automaticRestart=False),
+                    disks=[dict(boot=True, autoDelete=True, initializeParams=dict(
+                        sourceImage="projects/debian-cloud/global/images/family/debian-12", diskSizeGb="10"))],
+                    networkInterfaces=[dict(network="global/networks/%s" % network)])
+        if probe["machine_type"].startswith("n1-"):  # A2/G2/A3 have their GPUs built into the machine type
+            body["guestAccelerators"] = [dict(acceleratorType="zones/%s/acceleratorTypes/%s" % (zone, probe["accelerator_type"]),
+                                              acceleratorCount=probe["accelerator_count"])]
+        record = dict(name=name, zone=zone, type="instance", pool=pool["name"], url="%s/%s" % (url, name),
+                      command="gcloud compute instances delete %s --zone %s --project %s --quiet" % (name, zone, project))
+        params = None
+    else:
+        url = "%s/projects/%s/locations/%s/nodes" % (TPU, project, zone)
+        body = dict(acceleratorType=probe["accelerator_type"], runtimeVersion=probe["runtime_version"], labels=labels)
+        record = dict(name=name, zone=zone, type="tpu-vm", pool=pool["name"], url="%s/%s" % (url, name),
+                      command="gcloud compute tpus tpu-vm delete %s --zone %s --project %s --quiet" % (name, zone, project))
+        params = {"nodeId": name}
+    return dict(method="POST", url=url, params=params, body=body, record=record)
+
+
+class Interrupted(Exception):
+    """SIGTERM (AWX cancelling the job) while probing; SIGINT arrives as KeyboardInterrupt."""
+
+
+def _interrupt(signum, frame):
+    raise Interrupted("signal %d" % signum)
 
 
 class Stop(Exception):
@@ -209,33 +246,19 @@ class Prober(object):
         return None
 
     def probe(self, zone, pool):
-        probe = pool["probe"]
-        name = "llmd-xks-probe-%s-%d" % (pool["name"][:30], int(NOW()))
-        labels = {OWNER_KEY: OWNER_VALUE, "llmd-xks-probe": "true"}
-        if probe["kind"] == "gpu":
-            url = "%s/projects/%s/zones/%s/instances" % (COMPUTE, self.project, zone)
-            body = dict(name=name, machineType="zones/%s/machineTypes/%s" % (zone, probe["machine_type"]), labels=labels,
-                        scheduling=dict(onHostMaintenance="TERMINATE", automaticRestart=False),
-                        disks=[dict(boot=True, autoDelete=True, initializeParams=dict(
-                            sourceImage="projects/debian-cloud/global/images/family/debian-12", diskSizeGb="10"))],
-                        networkInterfaces=[dict(network="global/networks/%s" % self.params["network"])])
-            if probe["machine_type"].startswith("n1-"):  # A2/G2/A3 have their GPUs built into the machine type
-                body["guestAccelerators"] = [dict(acceleratorType="zones/%s/acceleratorTypes/%s" % (zone, probe["accelerator_type"]),
-                                                  acceleratorCount=probe["accelerator_count"])]
-            record = dict(name=name, zone=zone, type="instance", pool=pool["name"], url="%s/%s" % (url, name),
-                          command="gcloud compute instances delete %s --zone %s --project %s --quiet" % (name, zone, self.project))
-            params = None
-        else:
-            url = "%s/projects/%s/locations/%s/nodes" % (TPU, self.project, zone)
-            body = dict(acceleratorType=probe["accelerator_type"], runtimeVersion=probe["runtime_version"], labels=labels)
-            record = dict(name=name, zone=zone, type="tpu-vm", pool=pool["name"], url="%s/%s" % (url, name),
-                          command="gcloud compute tpus tpu-vm delete %s --zone %s --project %s --quiet" % (name, zone, self.project))
-            params = {"nodeId": name}
+        request = probe_request(self.project, zone, pool, self.params["network"], int(NOW()))
+        probe, record, url, body, params = pool["probe"], request["record"], request["url"], request["body"], request["params"]
         self.probes.append(record)
         try:
             self.client.wait(self.client.post(url, body, params=params), timeout=self.params["probe_timeout"], interval=2)
             record["result"] = "available"
             outcome = None
+        except (Interrupted, KeyboardInterrupt):
+            record["result"] = "interrupted"
+            for each in (signal.SIGTERM, signal.SIGINT):  # a second signal must not stop the delete
+                signal.signal(each, signal.SIG_IGN)
+            self.delete(record)  # a probe created by an interrupted run must not stay and cost money
+            raise
         except GcpError as exc:
             if exc.is_stockout:
                 record["result"] = "stockout"
@@ -313,6 +336,7 @@ def main():
         module.fail_json(msg="Invalid arguments, nothing was sent to GCP: " + "; ".join(errors), errors=errors)
     client = connect(module)
     prober = Prober(module, client)
+    signal.signal(signal.SIGTERM, _interrupt)
     result = dict(changed=False, zones=[], quota=[], probes=prober.probes, leaked=prober.leaked)
     accelerated = [p for p in params["node_pools"] if p.get("probe")]
     try:
@@ -361,6 +385,13 @@ def main():
         module.fail_json(msg=str(exc), api_requests=client.requests, **result)
     except GcpError as exc:
         module.fail_json(msg="GCP API error: %s" % exc, api_requests=client.requests, **result)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        result["changed"] = bool(prober.probes)
+        module.fail_json(msg="Interrupted (%s) while probing; %s" % (
+            exc or "SIGINT", "probes deleted: %s" % ", ".join(p["name"] for p in prober.probes if p.get("deleted"))
+            if not prober.leaked else "probes NOT deleted: %s" % "; ".join(l["command"] for l in prober.leaked)),
+            api_requests=client.requests, **result)
     result["changed"] = bool(prober.probes)
     module.exit_json(api_requests=client.requests, **result)
 

@@ -30,6 +30,7 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - google.cloud.gcp
+  - llmd.xks._gcp
 options:
   region:
     description:

@@ -24,6 +24,7 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 extends_documentation_fragment:
   - google.cloud.gcp
+  - llmd.xks._gcp
 options:
   location:
     description: Zone (or region) of the cluster.

@@ -9,7 +9,6 @@ cluster-wide state for a few seconds (CRD versions, node taints), so these tests
 
 import contextlib
 import copy
-import os
 import re
 import time
 
@@ -17,10 +16,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from gcp_scenarios import PERMISSIONS, TPU, FakeGcp, scenario
 from playbook import run_playbook
 
 pytestmark = pytest.mark.integration
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
 ROW = re.compile(r"^\s*(PASS|WARN|FAIL)\s+\| (\S+)\s+\| (.*?)\s+\| (.*?)\s+\| (seed .*)$")
 ISTIO = ("sailoperator.io", "v1", "istios")
@@ -302,12 +301,15 @@ def test_gke_gateway_stack_checks(cluster, namespace):
 
 
 def test_gcp_rows_join_the_table(cluster, monkeypatch):
-    """With llmd_xks_project set, llmd.xks.gke_preflight_info's rows (answered from recordings: the caller lacks
-    container.clusterRoles.create, the region has no proxy-only subnetwork) are part of the one table."""
-    monkeypatch.setenv("LLMD_XKS_GCP_REPLAY", os.path.join(FIXTURES, "gcp", "preflight"))
-    run, rows = preflight(cluster, llmd_xks_project="my-gcp-project", llmd_xks_region="europe-west4",
-                          llmd_xks_zone="europe-west4-a",
-                          preflight_gcp_args={"only": ["gcp_iam", "gcp_apis", "gcp_proxy_only_subnet"]})
+    """With llmd_xks_project set, llmd.xks.gke_preflight_info's rows (answered by the fake GCP endpoint: the caller
+    lacks container.clusterRoles.create, the region has no proxy-only subnetwork) are part of the one table."""
+    granted = [p for p in PERMISSIONS if not p.startswith("container.clusterRole")]
+    with FakeGcp(scenario(TPU, permissions=granted, resources={})) as fake:
+        for key, value in fake.module_env().items():
+            monkeypatch.setenv(key, value)
+        run, rows = preflight(cluster, llmd_xks_project="my-gcp-project", llmd_xks_region="europe-west4",
+                              llmd_xks_zone="europe-west4-a",
+                              preflight_gcp_args={"only": ["gcp_iam", "gcp_apis", "gcp_proxy_only_subnet"]})
     found = statuses(rows)
     assert (found["gcp_iam"], found["gcp_apis"], found["gcp_proxy_only_subnet"]) == ("fail", "pass", "fail"), rows
     assert "container.clusterRoles.create" in rows["gcp_iam"][1]

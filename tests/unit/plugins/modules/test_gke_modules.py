@@ -8,11 +8,11 @@ __metaclass__ = type
 
 import json
 import os
+import sys
 
 import pytest
 import yaml
 
-from ansible_collections.llmd.xks.plugins.module_utils import _gcp
 from ansible_collections.llmd.xks.plugins.module_utils._gke_plan import build_plan
 from ansible_collections.llmd.xks.plugins.modules import gcp_resource, gke_capacity_probe, gke_plan, gke_preflight_info, gke_teardown
 
@@ -21,6 +21,9 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "fixtures", "gcp
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 with open(os.path.join(REPO, "playbooks", "vars", "accelerators.yml")) as handle:
     ACCELERATORS = yaml.safe_load(handle)["llmd_xks_accelerators"]
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "module_utils"))
+from gcp_replay import ReplayTransport, install  # noqa: E402  pylint: disable=wrong-import-position
+
 AUTH = dict(project="my-project", auth_kind="application")
 CPU = {"name": "default-pool", "profile": "cpu-sim", "count": 2}
 
@@ -35,9 +38,7 @@ def gcp(monkeypatch):
         for name in names:
             with open(os.path.join(FIXTURES, name)) as handle:
                 items.extend(json.load(handle))
-        transport = _gcp.ReplayTransport(items)
-        monkeypatch.setattr(_gcp, "_test_transport", transport)
-        return transport
+        return install(monkeypatch, ReplayTransport(items))
 
     return use
 
@@ -228,13 +229,13 @@ def test_teardown_delete_order(gcp, run_module):
 def test_gcp_resource_create_fails_fast_on_a_stockout_condition(gcp, run_module, monkeypatch):
     url = "https://container.googleapis.com/v1/projects/my-project/locations/europe-west4-a/clusters/llmd-tpu/nodePools/tpu"
     op = {"name": "op-9", "status": "RUNNING", "selfLink": url.rsplit("/clusters", 1)[0] + "/operations/op-9"}
-    transport = _gcp.ReplayTransport([
+    transport = ReplayTransport([
         {"method": "GET", "url": url, "status": 404, "body": {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}},
         {"method": "POST", "url": url.rsplit("/", 1)[0], "body": op},
         {"method": "GET", "url": url, "body": {"name": "tpu", "status": "PROVISIONING", "conditions": [
             {"code": "GCE_STOCKOUT", "message": "Insufficient capacity in zone europe-west4-a", "canonicalCode": "RESOURCE_EXHAUSTED"}]}},
     ])
-    monkeypatch.setattr(_gcp, "_test_transport", transport)
+    install(monkeypatch, transport)
     result = run_module(gcp_resource, dict(AUTH, url=url, body={"nodePool": {"name": "tpu"}}), expect_failure=True)
     assert "GCE_STOCKOUT" in result["msg"] and "another zone" in result["msg"]
     assert transport.unused() == []
@@ -245,24 +246,39 @@ def test_gcp_resource_update_only_when_different(run_module, monkeypatch):
     live = {"name": "llmd-tpu", "networkConfig": {"gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}}}
     update = dict(method="PUT", url=url, body={"update": {"desiredGatewayApiConfig": {"channel": "CHANNEL_STANDARD"}}},
                   compare={"networkConfig.gatewayApiConfig.channel": "CHANNEL_STANDARD"})
-    monkeypatch.setattr(_gcp, "_test_transport", _gcp.ReplayTransport([{"method": "GET", "url": url, "body": live}]))
+    install(monkeypatch, ReplayTransport([{"method": "GET", "url": url, "body": live}]))
     assert run_module(gcp_resource, dict(AUTH, url=url, update=update))["changed"] is False
-    transport = _gcp.ReplayTransport([
+    transport = ReplayTransport([
         {"method": "GET", "url": url, "body": {"name": "llmd-tpu"}},
         {"method": "PUT", "url": url, "body": {"name": "op", "status": "DONE", "selfLink": "x"}},
         {"method": "GET", "url": url, "body": live},
     ])
-    monkeypatch.setattr(_gcp, "_test_transport", transport)
+    install(monkeypatch, transport)
     result = run_module(gcp_resource, dict(AUTH, url=url, update=update))
     assert result["changed"] and result["action"] == "updated" and transport.unused() == []
 
 
 def test_gcp_resource_permission_denied_names_the_role(run_module, monkeypatch):
     url = "https://compute.googleapis.com/compute/v1/projects/my-project/regions/europe-west4/subnetworks/proxy"
-    monkeypatch.setattr(_gcp, "_test_transport", _gcp.ReplayTransport([
+    install(monkeypatch, ReplayTransport([
         {"method": "GET", "url": url, "status": 404, "body": {"error": {"code": 404, "message": "nf"}}},
         {"method": "POST", "url": url.rsplit("/", 1)[0], "status": 403, "body": {"error": {
             "code": 403, "message": "Required 'compute.subnetworks.create' permission", "status": "PERMISSION_DENIED"}}},
     ]))
     result = run_module(gcp_resource, dict(AUTH, url=url, body={"name": "proxy"}), expect_failure=True)
     assert "compute.subnetworks.create" in result["msg"] and "roles/compute.networkAdmin" in result["msg"]
+
+
+def test_recorded_provision_check_replays_through_the_modules(gcp, run_module):
+    """recorded/provision-gpu-check.json was written by tools/gcp_fake.py --record-to driving provision.yml --check
+    (gke-gpu inventory) against the fake endpoint; the modules reach the same answers from it."""
+    gcp("recorded/provision-gpu-check.json")
+    env = dict(project="my-gcp-project", auth_kind="application")
+    pools_gpu = build_plan(ACCELERATORS, [CPU, {"name": "t4-pool", "profile": "nvidia-t4", "count": 3},
+                                          {"name": "h100-pool", "profile": "nvidia-h100-80gb", "count": 2}],
+                           "my-gcp-project", ["us-central1-a"], "llmd-gpu")["node_pools"]
+    result = run_module(gke_capacity_probe, dict(env, zones=ZONES, node_pools=pools_gpu), check_mode=True)
+    assert result["zone"] == "us-central1-b"
+    assert [(z["zone"], z["status"]) for z in result["zones"]][:2] == [("us-central1-a", "unavailable"), ("us-central1-b", "would_probe")]
+    rows = run_module(gke_preflight_info, dict(env, region="us-central1", only=["gcp_iam", "gcp_apis"]))["rows"]
+    assert [(r["id"], r["status"]) for r in rows] == [("gcp_iam", "pass"), ("gcp_apis", "pass")]
