@@ -15,9 +15,17 @@ class ModuleDocFragment(object):
 options:
   request_timeout:
     description:
-      - Seconds to wait for one API request before giving up.
+      - Seconds to wait for the API server's answer to one request before giving up (a server that accepts the
+        connection and never answers fails after this long, with a message naming the server and the request).
+      - Falls back to the environment variable E(LLMD_XKS_REQUEST_TIMEOUT).
     type: int
     default: 30
+  connect_timeout:
+    description:
+      - Seconds to wait for the TCP and TLS connection to the API server (never more than O(request_timeout)).
+      - Falls back to the environment variable E(LLMD_XKS_CONNECT_TIMEOUT).
+    type: int
+    default: 10
 """
 
     RESOURCE = r"""

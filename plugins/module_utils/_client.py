@@ -49,21 +49,51 @@ class UnreachableError(Exception):
     pass
 
 
-def _decode(data):
+DEFAULT_CONNECT_TIMEOUT = 10
+DEFAULT_REQUEST_TIMEOUT = 30
+TIMEOUT_HINT = ("Check the kubeconfig/context (option kubeconfig or K8S_AUTH_KUBECONFIG) and that the cluster is running "
+                "and reachable; the limits are options connect_timeout and request_timeout (environment "
+                "LLMD_XKS_CONNECT_TIMEOUT, LLMD_XKS_REQUEST_TIMEOUT)")
+
+
+class NotJSON(ValueError):
+    pass
+
+
+def _decode(data, strict=False):
     if isinstance(data, bytes):
         data = data.decode("utf-8", "replace")
     try:
         return json.loads(data) if data else {}
     except ValueError:
+        if strict:
+            raise NotJSON(data)
         return {"message": data}
+
+
+def _unreachable(host, method, path, exc, connect_timeout, read_timeout):
+    """One message naming the server and what failed or timed out."""
+    import urllib3
+
+    where = "The Kubernetes API at %s" % host
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        what = "refused or failed the connection for %s %s (%s)" % (method, path, getattr(exc, "reason", None) or exc)
+    elif isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        what = "did not accept a connection within %s s (connect timeout) for %s %s" % (connect_timeout, method, path)
+    elif isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        what = "accepted the connection but did not answer %s %s within %s s (request timeout)" % (method, path, read_timeout)
+    else:
+        what = "failed %s %s: %s" % (method, path, exc)
+    return UnreachableError("%s %s. %s." % (where, what, TIMEOUT_HINT))
 
 
 class KubeClient(object):
     """REST calls with request counting. ``api_client`` is a kubernetes.client.ApiClient."""
 
-    def __init__(self, api_client, request_timeout=30):
+    def __init__(self, api_client, request_timeout=DEFAULT_REQUEST_TIMEOUT, connect_timeout=DEFAULT_CONNECT_TIMEOUT):
         self.api_client = api_client
         self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout
         self.requests = 0
 
     @property
@@ -90,23 +120,27 @@ class KubeClient(object):
         url = self.host.rstrip("/") + path
         if query:
             url += "?" + urlencode(sorted(query.items()))
+        read_timeout = timeout or self.request_timeout
+        connect_timeout = min(self.connect_timeout, read_timeout)
         try:
             response = self.api_client.rest_client.pool_manager.request(
                 method, url, body=body, headers=self._headers(content_type), preload_content=not stream,
-                timeout=urllib3.Timeout(connect=min(10, timeout or self.request_timeout), read=timeout or self.request_timeout),
-                retries=False,
+                timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout), retries=False,
             )
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise UnreachableError(
-                "Cannot reach the Kubernetes API at %s: %s. Check the kubeconfig/context (option kubeconfig or "
-                "K8S_AUTH_KUBECONFIG) and that the cluster is running." % (self.host, exc)
-            )
-        if not 200 <= response.status <= 299:
+            if stream and 200 <= response.status <= 299:
+                return response
             data = response.data if not stream else response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _unreachable(self.host, method, path, exc, connect_timeout, read_timeout)
+        if not 200 <= response.status <= 299:
             raise ApiError(response.status, response.reason, _decode(data))
-        if stream:
-            return response
-        return _decode(response.data)
+        try:
+            return _decode(data, strict=True)
+        except NotJSON:
+            raise UnreachableError(
+                "The server at %s answered %s %s with %s, not Kubernetes JSON: %r. Check that the kubeconfig's server "
+                "(option kubeconfig or K8S_AUTH_KUBECONFIG) is the cluster's API server"
+                % (self.host, method, path, response.headers.get("Content-Type") or "no content type", data[:80]))
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)

@@ -9,11 +9,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.llmd.xks.plugins.module_utils._apply import ApplyError, ensure_absent, ensure_present
-from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, KubeClient, UnreachableError
+from ansible_collections.llmd.xks.plugins.module_utils._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT,
+    ApiError,
+    KubeClient,
+    UnreachableError,
+)
 from ansible_collections.llmd.xks.plugins.module_utils._kubernetes_core import (
+    KubeconfigMissing,
     api_client,
     auth_argument_spec,
     missing_dependency_message,
@@ -24,8 +31,20 @@ from ansible_collections.llmd.xks.plugins.module_utils._wait import WaitTimeout,
 
 def connection_argument_spec():
     spec = auth_argument_spec()
-    spec["request_timeout"] = dict(type="int", default=30)
+    spec["request_timeout"] = dict(type="int", default=DEFAULT_REQUEST_TIMEOUT,
+                                   fallback=(env_fallback, ["LLMD_XKS_REQUEST_TIMEOUT"]))
+    spec["connect_timeout"] = dict(type="int", default=DEFAULT_CONNECT_TIMEOUT,
+                                   fallback=(env_fallback, ["LLMD_XKS_CONNECT_TIMEOUT"]))
     return spec
+
+
+def timeout_errors(params):
+    errors = []
+    for option in ("request_timeout", "connect_timeout"):
+        if option in params and params[option] is not None and params[option] < 1:
+            errors.append("%s: %r is not a number of seconds. Use a whole number of at least 1 (environment LLMD_XKS_%s)"
+                          % (option, params[option], option.upper()))
+    return errors
 
 
 def resource_argument_spec(wait_timeout=600):
@@ -73,13 +92,12 @@ def connect(module):
 
 
 def _connect(module):
-    import urllib3
-
+    fail_on_invalid(module, timeout_errors(module.params))
     try:
-        return KubeClient(api_client(module.params), request_timeout=module.params.get("request_timeout") or 30)
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        module.fail_json(msg="Cannot reach the Kubernetes API: %s. Check the kubeconfig/context (option kubeconfig or "
-                             "K8S_AUTH_KUBECONFIG) and that the cluster is running." % exc)
+        return KubeClient(api_client(module.params), request_timeout=module.params.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT,
+                          connect_timeout=module.params.get("connect_timeout") or DEFAULT_CONNECT_TIMEOUT)
+    except KubeconfigMissing as exc:
+        module.fail_json(msg=str(exc))
     except Exception as exc:  # kubeconfig parsing raises many types
         module.fail_json(msg="Cannot configure the Kubernetes client: %s. Set kubeconfig/context or K8S_AUTH_KUBECONFIG." % exc)
 
