@@ -36,7 +36,7 @@ CPUS_FAMILIES = ("n1-", "e2-")
 TPU_RUNTIME = {"v6e": "v2-alpha-tpuv6e", "v5e": "v2-alpha-tpuv5-lite", "v5p": "v2-alpha-tpuv5"}
 DATAPLANES = ("v2", "calico")
 GATEWAY_CHANNELS = ("CHANNEL_STANDARD", "CHANNEL_EXPERIMENTAL")  # experimental: forbidden by GKE 1.35 VAP (seed §6.26)
-NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+NAME_RE = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z")
 
 
 class PlanError(Exception):

@@ -31,7 +31,7 @@ import tempfile
 DIFF_CHANGES = 2
 # helmfile template writes each release under <output dir>/<namespace>__<name> (namespaces never contain "__")
 OUTPUT_DIR_TEMPLATE = "{{ .OutputDir }}/{{ .Release.Namespace }}__{{ .Release.Name }}"
-EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
+EXACT_VERSION = re.compile(r"\Av?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?\Z")
 
 
 class HelmfileError(Exception):

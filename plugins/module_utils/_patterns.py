@@ -127,6 +127,8 @@ class PatternPlanner(object):
             return
         for message in check.dns_label(_var("namespace"), self.namespace) + check.dns_label(_var("release"), self.release, 40):
             self.plan.errors.append(message)
+        self._validate_profile()
+        self._validate_gateway()
         models = inputs.get("models") or []
         if not models:
             self.error(_var("models"), "no model given. Add at least one, e.g. [{name: qwen, id: Qwen/Qwen3-0.6B}]")
@@ -150,16 +152,30 @@ class PatternPlanner(object):
         if block_size not in (8, 16, 32, 64, 128, 256):
             self.error(_var("scheduler.block_size"), "%r is not a vLLM block size. Use 16, 32, 64 or 128; the same value "
                        "is given to vLLM (--block-size) and to the prefix-cache scorer" % (block_size,))
-        self._validate_capabilities()
-        self._validate_secret(models)
-        if self.stack == "gateway_api_llmd":
-            LlmdRenderer(self).validate()
         if self.pattern == 4:
             self._validate_moe()
+        self._validate_derived_names()
+        if self.stack == "gateway_api_llmd":
+            LlmdRenderer(self).validate()
+        # facts about the cluster last: the inputs alone are checked whole first
+        self._validate_capabilities()
+        self._validate_secret(models)
+        self._validate_cluster_objects()
 
     def _validate_model(self, index, model):
         where = _var("models[%d]" % index)
+        dirty = set()
+        for key in sorted(model):
+            for value in model[key] if isinstance(model[key], list) else [model[key]]:
+                found = check.no_control_characters("%s.%s" % (where, key), value)
+                if found and key not in dirty:
+                    dirty.add(key)
+                    self.plan.errors.extend(found)
+        model = dict((k, v) for k, v in model.items() if k not in dirty)  # one message per field
+        if "name" in dirty or "id" in dirty:
+            return
         self.plan.errors.extend(check.dns_label(where + ".name", model.get("name"), 40))
+        self.plan.errors.extend(check.served_name(where + ".served_name", model.get("served_name")))
         if not model.get("name"):
             self.error(where + ".name", "required. A short DNS name such as 'qwen'")
         if not model.get("id"):
@@ -189,6 +205,125 @@ class PatternPlanner(object):
                 self.error(where + ".id", "%s needs about %.0f GiB for its weights but %d x %s offers %.0f GiB usable. Pick a "
                            "larger accelerator, more tensor parallelism, or a smaller model"
                            % (model["id"], need, pod_chips, self.inputs.get("accelerator"), have))
+
+    def _validate_profile(self):
+        """A custom profile's labels and taints end up in every pod's nodeSelector and tolerations."""
+        where = "%s.%s" % (_var("accelerators"), self.inputs.get("accelerator"))
+        self.plan.errors.extend(check.labels(where + ".node_labels", self.profile.get("node_labels") or {}))
+        for index, taint in enumerate(self.profile.get("taints") or []):
+            key = taint.get("key") if isinstance(taint, dict) else None
+            if not key or check.labels("x", {key: ""}):
+                self.error("%s.taints[%d].key" % (where, index), "%r is not a taint key. Use an optional DNS prefix and '/', "
+                           "then at most 63 letters, digits, '-', '_' or '.'" % (key,))
+            elif taint.get("effect") not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+                self.error("%s.taints[%d].effect" % (where, index), "%r is not a taint effect. Use NoSchedule, "
+                           "PreferNoSchedule or NoExecute" % (taint.get("effect"),))
+        for key, value in sorted((self.profile.get("env") or {}).items()):
+            self.plan.errors.extend(check.no_control_characters("%s.env.%s" % (where, key), str(value)))
+
+    def _validate_gateway(self):
+        given = self.inputs.get("gateway") or {}
+        self.plan.errors.extend(check.dns_label(_var("gateway.name"), given.get("name")))
+        self.plan.errors.extend(check.dns_label(_var("gateway.namespace"), given.get("namespace")))
+        self.plan.errors.extend(check.dns_subdomain(_var("gateway.class_name"), given.get("class_name")))
+        self.plan.errors.extend(check.dns_subdomain(_var("hf_token_secret"), self.inputs.get("hf_token_secret")))
+        for kind, image in sorted((self.inputs.get("images") or {}).items()):
+            self.plan.errors.extend(check.no_control_characters(_var("images.%s" % kind), image))
+
+    def derived_names(self):
+        """(variables it comes from, what it is, value) for every name and label value built from several inputs.
+
+        Each must fit in 63 characters (a DNS label or a label value). The KServe stacks' list is complete; the
+        llm-d stack's names are listed by its renderer's naming rule.
+        """
+        release = _var("release")
+        found = [((release,), "apply-set label value (llmd.xks/set)", self.set_name + "-paths")]
+        for index, model in enumerate(self.inputs.get("models") or []):
+            if not model.get("name"):
+                continue
+            model_var = _var("models[%d].name" % index)
+            both = (release, model_var)
+            if self.stack in KSERVE_STACKS:
+                name = self._kserve_name(model)
+                source = both if self.pattern == 2 else (model_var,)
+                found.append((source, "LLMInferenceService name (also the app.kubernetes.io/name label)", name))
+                if self.stack == "istio_kserve" and self.inputs.get("network_policies", True):
+                    found.append((source, "NetworkPolicy name", name + "-allow-gateway-to-vllm"))
+                    found.append((source, "NetworkPolicy name", name + "-allow-gateway-to-epp"))
+                if self.stack == "kserve_gke_gateway":
+                    found.append((source, "HealthCheckPolicy/GCPBackendPolicy name", name + "-inference-pool"))
+                if self.pattern == 2:
+                    found.append((both, "allowlist ConfigMap name", "%s-%s-allowlist" % (self.release, model["name"])))
+            else:
+                pool = "%s-%s" % (self.release, model["name"])
+                found.append((both, "InferencePool name and llmd.xks/pool label value", pool))
+                found.append((both, "endpoint picker name", pool + "-epp"))
+                if self.pattern == 2:
+                    found.append((both, "allowlist ConfigMap name", pool + "-allowlist"))
+                    found.append(((release,), "body-based routing release name", self.release + "-bbr"))
+        return found
+
+    def _validate_derived_names(self):
+        seen = set()
+        for variables, what, value in self.derived_names():
+            for message in check.derived_length(variables, what, value):
+                if message not in seen:
+                    seen.add(message)
+                    self.plan.errors.append(message)
+
+    def _validate_cluster_objects(self):
+        """What the cluster holds: the gateway's namespace, the Gateway, LLMInferenceServices of other releases."""
+        caps = self.capabilities
+        gateway = self.gateway
+        own_namespace = gateway["namespace"] == self.namespace
+        creates = bool((self.inputs.get("gateway") or {}).get("create"))
+        if caps.get("gateway_namespace_exists") is False and not own_namespace:
+            self.error(_var("gateway.namespace"), "namespace %r of Gateway %s does not exist. Create it, or name the "
+                       "namespace of an existing Gateway" % (gateway["namespace"], gateway["name"]))
+        elif caps.get("gateway_exists") is False and not creates:
+            self.plan.warnings.append("%s: Gateway %s/%s does not exist yet, so the routes will not be accepted until it "
+                                      "does. Create it, or set llmd_xks_gateway.create: true"
+                                      % (_var("gateway"), gateway["namespace"], gateway["name"]))
+        if self.stack not in KSERVE_STACKS or self.inputs.get("state") == "absent":
+            return
+        for index, model in enumerate(self.inputs.get("models") or []):
+            other = self._other_owner(model)
+            if other is None:
+                continue
+            owner = ("release %s (pattern %s, stack %s)" % (other["release"], other.get("pattern") or "?", other.get("stack") or "?")
+                     if other.get("release") else "no llmd.xks release (it was not deployed by this collection)")
+            self.error(_var("models[%d].name" % index), "LLMInferenceService %s/%s already exists and belongs to %s; release "
+                       "%s (pattern %s) would take it over, and removing either would remove both. Deploy into another "
+                       "namespace (llmd_xks_namespace), give the model another name, remove the other first "
+                       "(llmd_xks_state=absent), or move it with playbooks/migrate.yml"
+                       % (self.namespace, self._kserve_name(model), owner, self.release, self.pattern))
+
+    def _other_owner(self, model):
+        """The live LLMInferenceService of this model's name if it belongs to another release, else None."""
+        if not model.get("name"):
+            return None
+        adopt = set(self.inputs.get("adopt_releases") or [])
+        live = dict((s.get("name"), s) for s in self.capabilities.get("llm_inference_services") or [])
+        other = live.get(self._kserve_name(model))
+        if other is None or other.get("release") == self.release or other.get("release") in adopt:
+            return None
+        return other
+
+    def _keep_own_services(self):
+        """On removal, leave alone what another release owns under the same name."""
+        for model in self.inputs["models"]:
+            other = self._other_owner(model)
+            if other is None:
+                continue
+            name = self._kserve_name(model)
+            self.plan.warnings.append("LLMInferenceService %s/%s belongs to release %s, not %s: left in place with its "
+                                      "policies" % (self.namespace, name, other.get("release") or "(none)", self.release))
+            owned = (name, name + "-allow-gateway-to-vllm", name + "-allow-gateway-to-epp", name + "-inference-pool")
+            self.plan.services = [s for s in self.plan.services if s["name"] != name]
+            self.plan.manifests = [m for m in self.plan.manifests if m["metadata"]["name"] not in owned]
+
+    def _kserve_name(self, model):
+        return "%s-%s" % (self.release, model["name"]) if self.pattern == 2 else model["name"]
 
     def _validate_capabilities(self):
         caps = self.capabilities
@@ -319,7 +454,7 @@ class PatternPlanner(object):
     def render_kserve(self):
         models = self.inputs["models"]
         for model in models:
-            name = "%s-%s" % (self.release, model["name"]) if self.pattern == 2 else model["name"]
+            name = self._kserve_name(model)
             tensor = model.get("tensor_parallel") or self._default_tensor_parallel()
             count = self._chips() if self.kind == "tpu" else tensor
             service = dict(
@@ -415,6 +550,8 @@ class PatternPlanner(object):
             return self.plan
         if self.stack in KSERVE_STACKS:
             self.render_kserve()
+            if self.inputs.get("state") == "absent":
+                self._keep_own_services()
         else:
             LlmdRenderer(self).render()
         pods = self._replicas() if self.pattern != 4 else self._moe()["nodes"]

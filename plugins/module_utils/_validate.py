@@ -3,6 +3,7 @@
 """PRIVATE to the llmd.xks collection: input checks that run before any API call.
 
 Each check returns a list of messages of the form '<option>: <what is wrong>. <how to fix it>'.
+Every pattern is anchored with \\A and \\Z: '$' would also accept a trailing newline.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -11,12 +12,15 @@ __metaclass__ = type
 
 import re
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-LABEL_NAME = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-MODEL_URI = re.compile(r"^(hf|s3|gs|pvc|oci|https?)://\S+$")
-HF_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+DNS_LABEL = re.compile(r"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS_SUBDOMAIN = re.compile(r"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_VALUE = re.compile(r"\A(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+LABEL_NAME = re.compile(r"\A([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+MODEL_URI = re.compile(r"\A(hf|s3|gs|pvc|oci|https?)://\S+\Z")
+HF_MODEL_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# What vLLM answers to and clients send as "model": no whitespace, no control characters, no quotes.
+SERVED_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,252}\Z")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def dns_label(option, value, max_length=63):
@@ -84,3 +88,28 @@ def model_id(option, value):
     if not HF_MODEL_ID.match(value):
         return ["%s: %r is not <organisation>/<model>. Use the full Hugging Face id, e.g. Qwen/Qwen3-0.6B" % (option, value)]
     return []
+
+
+def served_name(option, value):
+    if value is None:
+        return []
+    if not isinstance(value, str) or not SERVED_NAME.match(value):
+        return ["%s: %r is not a model name clients can send. Use at most 253 letters, digits and '.', '_', ':', '/', '@', "
+                "'+', '-', starting with a letter or digit (e.g. Qwen/Qwen3-0.6B)" % (option, value)]
+    return []
+
+
+def no_control_characters(option, value):
+    """Strings that end up in object specs or container arguments: no newline, tab or other control character."""
+    if isinstance(value, str) and CONTROL.search(value):
+        return ["%s: %r contains a control character (newline, tab, ...). Remove it; check the variable for a trailing "
+                "newline from a YAML block scalar or a file lookup" % (option, value)]
+    return []
+
+
+def derived_length(variables, what, value, limit=63):
+    """A name or label value built from several inputs (e.g. '<release>-<model>-epp')."""
+    if len(value) <= limit:
+        return []
+    return ["%s: the derived %s %r is %d characters, over the limit of %d. Shorten %s by at least %d characters in total"
+            % (" / ".join(variables), what, value, len(value), limit, " or ".join(variables), len(value) - limit)]

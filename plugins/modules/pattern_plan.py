@@ -14,8 +14,11 @@ version_added: 0.1.0
 description:
   - Validates a deployment pattern (1 baseline, 2 multi-model, 3 N/S caching, 4 MoE multi-node) for a stack
     (V(istio_kserve), V(gateway_api_llmd), V(kserve_gke_gateway)) and an accelerator profile, without touching the
-    cluster. Facts about the cluster (served APIs, Istio version, whether the token Secret exists) come in through
-    O(capabilities), O(hf_secret_exists).
+    cluster. Facts about the cluster (served APIs, Istio version, whether the gateway namespace, the Gateway and the
+    token Secret exist, the LLMInferenceServices already there) come in through O(capabilities), O(hf_secret_exists).
+  - The inputs are checked whole first (names and label values anchored, no control characters, every derived name
+    and label value within 63 characters, the served name, a custom profile's node labels and taints), then against
+    the cluster's facts; the role applies nothing unless both pass.
   - Every problem is reported at once, each naming the playbook variable and the fix, for example a tensor-parallel
     size that does not use every TPU chip of the host, a model whose weights do not fit, pattern 4 without the
     LeaderWorkerSet CRD, or an Istio version that cannot route to the served InferencePool API.
@@ -30,15 +33,29 @@ author:
   - llmd.xks maintainers (@llmd-xks)
 options:
   stack:
-    description: The technology stack.
+    description:
+      - The technology stack, V(istio_kserve), V(gateway_api_llmd) or V(kserve_gke_gateway). Another value fails with
+        a message naming C(llmd_xks_stack).
     type: str
     required: true
-    choices: [istio_kserve, gateway_api_llmd, kserve_gke_gateway]
   pattern:
-    description: The pattern number.
+    description: The pattern number, 1 to 4 (another value fails with a message naming C(llmd_xks_pattern)).
     type: int
     required: true
-    choices: [1, 2, 3, 4]
+  state:
+    description:
+      - V(absent) renders for removal; LLMInferenceServices another release owns under the same name (see
+        RV(summary)) are left out with a warning, and no owner is refused.
+    type: str
+    default: present
+    choices: [present, absent]
+  adopt_releases:
+    description:
+      - Releases whose LLMInferenceServices of the same name this release may take over (the migration role passes
+        the source's release). Any other owner fails the plan.
+    type: list
+    elements: str
+    default: []
   namespace:
     description: Namespace of the workloads.
     type: str
@@ -106,6 +123,10 @@ options:
     description:
       - Facts about the cluster, C(api_versions) (served group/versions, for example from
         M(llmd.xks.cluster_capabilities)) and C(istio_version). Without C(api_versions) those checks are skipped.
+      - C(gateway_namespace_exists) and C(gateway_exists) (booleans; a missing gateway namespace other than
+        O(namespace) fails the plan), and C(llm_inference_services), the LLMInferenceServices already in O(namespace)
+        (C(name), C(release), C(pattern), C(stack), as M(llmd.xks.cluster_capabilities) returns them); one with a
+        planned name that belongs to another release fails the plan, since both would share and remove the same objects.
     type: dict
     default: {}
   extra_gateways:
@@ -198,13 +219,15 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.llmd.xks.plugins.module_utils._patterns import STACKS, plan
+from ansible_collections.llmd.xks.plugins.module_utils._patterns import plan
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(
-        stack=dict(type="str", required=True, choices=list(STACKS)),
-        pattern=dict(type="int", required=True, choices=[1, 2, 3, 4]),
+        stack=dict(type="str", required=True),
+        pattern=dict(type="int", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        adopt_releases=dict(type="list", elements="str", default=[]),
         namespace=dict(type="str", required=True),
         release=dict(type="str"),
         accelerator=dict(type="str", required=True),

@@ -336,3 +336,134 @@ def test_llmd_creates_the_gateway_with_llm_d_infra_unless_another_stack_made_it(
     assert plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway=gateway, live_gateway=ours)).gateway_helmfile
     theirs = {"metadata": {"name": "gw", "labels": {"llmd.xks/apply-set": "llmd-xks-gateway-gw"}}}
     assert plan(inputs("gateway_api_llmd", 1, "cpu-sim", gateway=gateway, live_gateway=theirs)).gateway_helmfile is None
+
+
+# ------------------------------------------------------------------ whole validation before any write (issue 16)
+def custom_profile(**changes):
+    profile = copy.deepcopy(ACCELERATORS["tpu-v6e-4t"])
+    profile.update(changes)
+    return dict(ACCELERATORS, custom=profile)
+
+
+@pytest.mark.parametrize("override, variable, fragment", [
+    (dict(models=[{"name": "qwen\n", "id": "Qwen/Qwen2.5-3B-Instruct"}]), "llmd_xks_models[0].name", "control character"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct\n"}]), "llmd_xks_models[0].id", "control character"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "uri": "hf://Qwen/Qwen2.5-3B-Instruct\n"}]),
+     "llmd_xks_models[0].uri", "control character"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "uri": "hf://Qwen/Qwen2.5 3B"}]),
+     "llmd_xks_models[0].uri", "not a model location"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "served_name": "x\nkind: Secret"}]),
+     "llmd_xks_models[0].served_name", "control character"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "served_name": "my model"}]),
+     "llmd_xks_models[0].served_name", "not a model name clients can send"),
+    (dict(models=[{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "extra_args": ["--seed=1\n"]}]),
+     "llmd_xks_models[0].extra_args", "control character"),
+    (dict(namespace="llm\n"), "llmd_xks_namespace", "not a valid name"),
+    (dict(release="r1\n"), "llmd_xks_release", "not a valid name"),
+    (dict(gateway={"name": "gw\n", "namespace": "gw"}), "llmd_xks_gateway.name", "not a valid name"),
+    (dict(accelerator="custom", accelerators=custom_profile(node_labels={"cloud.google.com/gke-tpu-topology": "2x2/x"})),
+     "llmd_xks_accelerators.custom.node_labels", "'/' is not allowed in label values"),
+    (dict(accelerator="custom", accelerators=custom_profile(taints=[{"key": "bad key", "effect": "NoSchedule"}])),
+     "llmd_xks_accelerators.custom.taints[0].key", "not a taint key"),
+])
+def test_whole_input_checks_name_the_playbook_variable(override, variable, fragment):
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), **override))
+    matching = [e for e in result.errors if e.startswith(variable + ":")]
+    assert len(matching) == 1 and fragment in matching[0], result.errors
+    assert result.services == [] and result.manifests == []
+
+
+def test_a_plain_served_name_is_accepted():
+    models = [{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "served_name": "Qwen/Qwen2.5-3B-Instruct:v1"}]
+    assert plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), models=models)).errors == []
+
+
+@pytest.mark.parametrize("stack, pattern, lengths, variables, derived", [
+    # each name is valid alone (release <= 40, model <= 40); 30 + 1 + 30 = 61 for the service, its policy adds 22
+    ("istio_kserve", 2, (30, 30), "llmd_xks_release / llmd_xks_models[0].name", "-allow-gateway-to-vllm"),
+    ("istio_kserve", 2, (40, 40), "llmd_xks_release / llmd_xks_models[0].name", "LLMInferenceService name"),
+    ("kserve_gke_gateway", 2, (30, 30), "llmd_xks_release / llmd_xks_models[0].name", "-inference-pool"),
+    ("gateway_api_llmd", 1, (30, 30), "llmd_xks_release / llmd_xks_models[0].name", "-epp"),
+])
+def test_derived_names_over_63_characters_name_the_variables(stack, pattern, lengths, variables, derived):
+    release, name = lengths
+    models = [{"name": "m" * name, "id": "Qwen/Qwen2.5-3B-Instruct"}, {"name": "n" * name, "id": "Qwen/Qwen2.5-3B-Instruct"}]
+    result = plan(dict(inputs(stack, pattern, "tpu-v6e-4t"), release="r" * release, models=models[:2 if pattern == 2 else 1]))
+    matching = [e for e in result.errors if e.startswith(variables + ":") and derived in e]
+    assert matching, result.errors
+    assert "over the limit of 63" in matching[0] and "Shorten" in matching[0]
+    assert result.services == [] and result.manifests == []
+
+
+@pytest.mark.parametrize("stack", ["istio_kserve", "kserve_gke_gateway", "gateway_api_llmd"])
+def test_every_rendered_name_and_label_value_fits_when_the_derived_names_do(stack):
+    """derived_names() is complete: at the longest inputs it accepts, nothing rendered is over 63 characters."""
+    for pattern in (1, 2, 3):
+        width = 63 - len("-allow-gateway-to-vllm") if stack == "istio_kserve" and pattern != 2 else 40
+        for name_length in range(1, 41):
+            models = [{"name": "m" * name_length, "id": "Qwen/Qwen2.5-3B-Instruct"},
+                      {"name": "n" * name_length, "id": "Qwen/Qwen2.5-3B-Instruct"}][:2 if pattern == 2 else 1]
+            result = plan(dict(inputs(stack, pattern, "tpu-v6e-4t"), release="r" * min(40, width), models=models))
+            if result.errors:
+                # the llm-d stack's pool name has the inferencepool chart's own, lower limit (LlmdRenderer.validate)
+                assert all("over the limit of 63" in e or "the inferencepool chart allows" in e for e in result.errors), \
+                    result.errors
+                continue
+            for obj in result.manifests + [dict(metadata=dict(name=s["name"], labels=s["labels"])) for s in result.services]:
+                assert len(obj["metadata"]["name"]) <= 63, obj["metadata"]["name"]
+                for value in (obj["metadata"].get("labels") or {}).values():
+                    assert len(value) <= 63, value
+
+
+def test_gateway_namespace_that_does_not_exist_is_refused():
+    caps = {"api_versions": ALL_APIS, "gateway_namespace_exists": False, "gateway_exists": False}
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), capabilities=caps))
+    assert [e for e in result.errors if e.startswith("llmd_xks_gateway.namespace:") and "'gw' of Gateway inference-gateway "
+            "does not exist" in e], result.errors
+
+
+def test_gateway_in_the_pattern_namespace_is_created_with_it():
+    caps = {"api_versions": ALL_APIS, "gateway_namespace_exists": False, "gateway_exists": False}
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), capabilities=caps,
+                       gateway={"name": "inference-gateway", "namespace": "llm", "create": True}))
+    assert result.errors == [] and result.warnings == []
+
+
+def test_missing_gateway_that_is_not_created_is_a_warning():
+    caps = {"api_versions": ALL_APIS, "gateway_namespace_exists": True, "gateway_exists": False}
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), capabilities=caps))
+    assert result.errors == [] and any("Gateway gw/inference-gateway does not exist" in w for w in result.warnings)
+
+
+PATTERN1_QWEN = {"name": "qwen", "release": "pattern1", "pattern": "1", "stack": "istio_kserve"}
+
+
+def test_a_second_pattern_with_the_same_model_name_in_one_namespace_is_refused():
+    caps = {"api_versions": ALL_APIS, "llm_inference_services": [PATTERN1_QWEN]}
+    result = plan(dict(inputs("istio_kserve", 3, "tpu-v6e-4t"), capabilities=caps))
+    assert result.services == []
+    [error] = [e for e in result.errors if e.startswith("llmd_xks_models[0].name:")]
+    assert "LLMInferenceService llm/qwen already exists and belongs to release pattern1 (pattern 1" in error
+    assert "release pattern3 (pattern 3) would take it over" in error
+
+
+def test_same_release_redeploys_and_the_migration_may_adopt():
+    caps = {"api_versions": ALL_APIS, "llm_inference_services": [PATTERN1_QWEN]}
+    assert plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), capabilities=caps)).errors == []
+    assert plan(dict(inputs("istio_kserve", 3, "tpu-v6e-4t"), capabilities=caps, adopt_releases=["pattern1"])).errors == []
+    other_name = dict(inputs("istio_kserve", 3, "tpu-v6e-4t"), capabilities=caps,
+                      models=[{"name": "qwen3", "id": "Qwen/Qwen2.5-3B-Instruct"}])
+    assert plan(other_name).errors == []
+
+
+def test_removal_leaves_another_releases_service_alone():
+    caps = {"llm_inference_services": [dict(PATTERN1_QWEN, release="pattern3", pattern="3")]}
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), capabilities=caps, state="absent"))
+    assert result.errors == [] and result.services == []
+    assert not [m for m in result.manifests if m["metadata"]["name"].startswith("qwen-")]
+    assert any("belongs to release pattern3" in w for w in result.warnings)
+
+
+def test_unknown_stack_names_the_playbook_variable():
+    result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), stack="istio"))
+    assert any(e.startswith("llmd_xks_stack:") for e in result.errors), result.errors
