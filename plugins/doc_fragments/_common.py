@@ -72,6 +72,8 @@ options:
       - Wait until the object is ready, as its controllers report it (see the module description).
       - The wait follows a watch; it checks that the controllers observed the current generation and
         stops early on a terminal failure.
+      - An API server that is briefly away during the wait (unreachable, 429 or 5xx) is retried until
+        O(wait_timeout); only an outage that outlasts it fails the task.
     type: bool
     default: false
   wait_timeout:

@@ -5,7 +5,8 @@
 A wait reads the object once, then follows a watch on it (no fixed sleeps). Every predicate first
 checks that the controller has observed the current generation, so a stale ``Ready`` from the
 previous spec never counts. Terminal failures stop the wait early; a timeout reports the last
-reason the controllers gave, plus the scheduler's reason for Pending pods.
+reason the controllers gave, plus the scheduler's reason for Pending pods. An API server that is
+briefly away (unreachable, restarting, 429/5xx) is retried until the wait's own deadline.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +15,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
+from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, UnreachableError
 
 READY = "ready"
 PENDING = "pending"
@@ -209,7 +210,7 @@ def pod_problems(client, namespace, label_selector, limit=3):
     """Scheduler and kubelet reasons for pods that are not Ready, e.g. 'Insufficient google.com/tpu'."""
     try:
         pods = client.list("/api/v1/namespaces/%s/pods" % namespace, label_selector=label_selector).get("items", [])
-    except ApiError:
+    except (ApiError, UnreachableError):
         return []
     problems = []
     for pod in pods:
@@ -227,6 +228,14 @@ def pod_problems(client, namespace, label_selector, limit=3):
     return problems[:limit]
 
 
+TRANSIENT_STATUS = (429, 500, 502, 503, 504)
+
+
+def transient(exc):
+    """An error a later request may not get: the server unreachable, restarting or overloaded."""
+    return isinstance(exc, UnreachableError) or (isinstance(exc, ApiError) and exc.status in TRANSIENT_STATUS)
+
+
 class WaitTimeout(Exception):
     def __init__(self, message, verdict, obj):
         super(WaitTimeout, self).__init__(message)
@@ -238,16 +247,39 @@ class WaitFailed(WaitTimeout):
     pass
 
 
-def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, diagnose=None, clock=None, initial=None):
+def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, diagnose=None, clock=None, initial=None,
+             sleep=None):
     """Follow the object until ``predicate`` says ready or failed. Returns the last object.
 
     ``initial`` is the object as just read or applied; without it the wait starts with a GET.
+    Transient API errors are retried (1 s, doubling to 5 s) while the deadline allows.
     """
     clock = clock or time.monotonic
+    sleep = sleep or time.sleep
     deadline = clock() + timeout
     item_path = rtype.path(api_version, namespace, name)
     collection_path = rtype.path(api_version, namespace)
-    obj = initial if initial and initial.get("metadata", {}).get("resourceVersion") else client.get(item_path)
+    outage = {"since": None, "error": None, "backoff": 1.0}
+
+    def retry_later(exc):
+        if not transient(exc) or clock() >= deadline:
+            raise exc
+        if outage["since"] is None:
+            outage["since"] = clock()
+        outage["error"] = exc
+        sleep(max(0.0, min(outage["backoff"], deadline - clock())))
+        outage["backoff"] = min(5.0, outage["backoff"] * 2)
+
+    def read():
+        while True:
+            try:
+                got = client.get(item_path)
+                outage.update(since=None, error=None, backoff=1.0)
+                return got
+            except (ApiError, UnreachableError) as exc:
+                retry_later(exc)
+
+    obj = initial if initial and initial.get("metadata", {}).get("resourceVersion") else read()
     verdict = predicate(obj)
     while verdict.state == PENDING:
         remaining = deadline - clock()
@@ -263,7 +295,7 @@ def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, di
                     obj["metadata"]["resourceVersion"] = payload.get("metadata", {}).get("resourceVersion")
                     continue
                 if kind == "ERROR":
-                    obj = client.get(item_path)  # 410 Gone: start over from a fresh read
+                    obj = read()  # 410 Gone: start over from a fresh read
                     break
                 if kind == "DELETED":
                     verdict = Verdict(FAILED, "Deleted", "%s %s was deleted while waiting" % (rtype.kind, name))
@@ -272,10 +304,10 @@ def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, di
                 verdict = predicate(obj)
                 if verdict.state != PENDING or clock() >= deadline:
                     break
-        except ApiError as exc:
-            if exc.status != 410:
-                raise
-            obj = client.get(item_path)
+        except (ApiError, UnreachableError) as exc:
+            if not (isinstance(exc, ApiError) and exc.status == 410):
+                retry_later(exc)
+            obj = read()
             verdict = predicate(obj)
     if verdict.state == READY:
         return obj

@@ -19,6 +19,8 @@ description:
     EndpointSlices (a webhook that can answer); C(Gateway) C(Programmed); C(LeaderWorkerSet) C(Available); other
     kinds only need to exist."
   - Conditions are only trusted when the controller observed the current generation.
+  - An API server that is briefly away (unreachable, 429 or 5xx) is polled again until the shared deadline; only an
+    outage that outlasts it fails the task, with the message naming the server.
   - Reads only; never reports a change. In check mode a missing object or kind is reported as not ready with a warning
     instead of failing, because an earlier task may only have predicted its creation.
 author:
@@ -108,6 +110,7 @@ from ansible_collections.llmd.xks.plugins.module_utils._wait import (
     Verdict,
     condition_ready,
     predicate_for,
+    transient,
 )
 
 
@@ -185,7 +188,12 @@ def main():
     try:
         for spec in params["objects"]:
             while True:
-                verdict = waiter.verdict(spec)
+                try:
+                    verdict = waiter.verdict(spec)
+                except (ApiError, UnreachableError) as err:
+                    if not transient(err) or time.monotonic() >= deadline:
+                        raise
+                    verdict = Verdict(PENDING, "APIUnavailable", str(err))  # retried until the deadline
                 if verdict is None or verdict.state != PENDING or time.monotonic() >= deadline:
                     break
                 time.sleep(max(0.2, min(params["poll_interval"], deadline - time.monotonic())))

@@ -8,6 +8,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.llmd.xks.plugins.module_utils import _wait as w
+from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, UnreachableError
 from ansible_collections.llmd.xks.plugins.module_utils._resources import HTTP_ROUTE, LLM_INFERENCE_SERVICE
 
 
@@ -147,3 +148,72 @@ def test_deleted_while_waiting_fails():
     fake = WatchingFake(route([], 1), [{"type": "DELETED", "object": {}}])
     with pytest.raises(w.WaitFailed):
         w.wait_for(fake, HTTP_ROUTE, "gateway.networking.k8s.io/v1", "llm", "q", w.http_route_ready, 30)
+
+
+class FlakyFake(WatchingFake):
+    """The API server goes away for ``outage`` calls (watch or get), then answers again."""
+
+    def __init__(self, first, events, outage, error):
+        super(FlakyFake, self).__init__(first, events)
+        self.outage, self.error, self.failed = outage, error, 0
+
+    def _maybe_fail(self):
+        if self.failed < self.outage:
+            self.failed += 1
+            raise self.error
+
+    def get(self, path):
+        self._maybe_fail()
+        return super(FlakyFake, self).get(path)
+
+    def watch(self, path, resource_version, field_selector=None, timeout_seconds=30):
+        self._maybe_fail()
+        return super(FlakyFake, self).watch(path, resource_version, field_selector, timeout_seconds)
+
+
+class FakeTime(object):
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("error", [
+    UnreachableError("The Kubernetes API at https://127.0.0.1:1 refused or failed the connection"),
+    ApiError(503, "Service Unavailable", {"message": "etcd is not ready"}),
+])
+def test_a_short_outage_during_the_wait_is_retried_inside_the_deadline(error):
+    pending = llmisvc(Ready=("Unknown", "", ""))
+    ready = llmisvc(Ready=("True", "", ""))
+    fake = FlakyFake(pending, [{"type": "MODIFIED", "object": ready}], outage=3, error=error)
+    time_ = FakeTime()
+    obj = w.wait_for(fake, LLM_INFERENCE_SERVICE, "serving.kserve.io/v1alpha2", "llm", "q", w.llm_inference_service_ready,
+                     60, clock=time_.clock, sleep=time_.sleep, initial=dict(pending, metadata=dict(pending["metadata"], resourceVersion="1")))
+    assert obj is ready
+    assert time_.slept == [1.0, 2.0, 4.0] and fake.failed == 3
+
+
+def test_an_outage_longer_than_the_wait_fails_at_the_deadline_with_the_servers_message():
+    pending = llmisvc(Ready=("Unknown", "", ""))
+    fake = FlakyFake(pending, [], outage=10 ** 6, error=UnreachableError("The Kubernetes API at https://x did not answer"))
+    time_ = FakeTime()
+    with pytest.raises(UnreachableError) as caught:
+        w.wait_for(fake, LLM_INFERENCE_SERVICE, "serving.kserve.io/v1alpha2", "llm", "q", w.llm_inference_service_ready,
+                   12, clock=time_.clock, sleep=time_.sleep)
+    assert "https://x did not answer" in str(caught.value)
+    assert time_.now == 12 and sum(time_.slept) == 12
+
+
+def test_a_permanent_api_error_is_not_retried():
+    fake = FlakyFake(llmisvc(Ready=("Unknown", "", "")), [], outage=1, error=ApiError(403, "Forbidden", {"message": "no"}))
+    time_ = FakeTime()
+    with pytest.raises(ApiError):
+        w.wait_for(fake, LLM_INFERENCE_SERVICE, "serving.kserve.io/v1alpha2", "llm", "q", w.llm_inference_service_ready,
+                   60, clock=time_.clock, sleep=time_.sleep)
+    assert time_.slept == []
