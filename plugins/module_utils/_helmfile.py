@@ -26,6 +26,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import tempfile
 
 DIFF_CHANGES = 2
@@ -194,8 +196,31 @@ def state_values_set_arg(key, value):
     return "%s=%s" % (key, value)
 
 
+DEFAULT_COMMAND_TIMEOUT = 300
+
+
+def run_with_deadline(argv, env, cwd, timeout):
+    """(rc, stdout, stderr); rc is None when the command outlived ``timeout`` seconds and was killed.
+
+    helm has no connect or request timeout of its own, so a silent API server would hang it; the command runs in
+    its own process group so that helm, started by helmfile, is killed with it.
+    """
+    process = subprocess.Popen(argv, env=dict(os.environ, **env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, err = process.communicate()
+        return None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    return process.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
 class Helmfile(object):
-    """Builds and runs helmfile/helm commands. ``run_command(argv, env) -> (rc, out, err)``."""
+    """Builds and runs helmfile/helm commands. ``run_command(argv, env, timeout) -> (rc or None, out, err)``."""
 
     def __init__(self, run_command, params, helmfile, helm):
         self._run = run_command
@@ -270,9 +295,24 @@ class Helmfile(object):
             self.tmpdir = tempfile.mkdtemp(prefix="llmd-xks-helmfile-")
         return self.tmpdir
 
-    def run(self, action, argv, ok=(0,)):
+    def command_timeout(self, waits=False):
+        timeout = self.params.get("command_timeout") or DEFAULT_COMMAND_TIMEOUT
+        if waits and self.params.get("wait"):
+            timeout += self.params.get("wait_timeout") or 0
+        return timeout
+
+    def run(self, action, argv, ok=(0,), waits=False):
         self.commands.append(" ".join(argv))
-        rc, out, err = self._run(argv, self.env)
+        timeout = self.command_timeout(waits)
+        rc, out, err = self._run(argv, self.env, timeout)
+        if rc is None:
+            raise HelmfileError(
+                "%s %s did not finish within %d s and was stopped (option command_timeout, environment "
+                "LLMD_XKS_COMMAND_TIMEOUT%s). A silent or unreachable API server (KUBECONFIG %s) is the usual cause: "
+                "check the cluster and re-run" % (os.path.basename(argv[0]), action, timeout,
+                                                   ", plus wait_timeout" if waits and self.params.get("wait") else "",
+                                                   self.env.get("KUBECONFIG") or "default"),
+                rc=None, stdout=out, stderr=err, command=" ".join(argv))
         if rc not in ok:
             raise HelmfileError(readable_error(action, rc, out, err, self.candidate_values_files()),
                                 rc=rc, stdout=out, stderr=err, command=" ".join(argv))
@@ -291,7 +331,7 @@ class Helmfile(object):
         """Whether helm lists a plugin named "diff" (with the HELM_PLUGINS of the task)."""
         argv = [self.helm or "helm", "plugin", "list"]
         self.commands.append(" ".join(argv))
-        rc, out, err = self._run(argv, self.env)
+        rc, out, err = self._run(argv, self.env, self.command_timeout())
         if rc != 0:
             return False
         return any(line.split()[0] == "diff" for line in (out or "").splitlines()[1:] if line.split())
@@ -376,7 +416,7 @@ class Helmfile(object):
             selectors.append(selector)
         argv = self.global_args(selectors=selectors) + ["sync"] + self._skip_deps() + self._wait_args()
         argv += list(self.params.get("extra_args") or [])
-        return self.run("sync", argv)[1]
+        return self.run("sync", argv, waits=True)[1]
 
     def _wait_args(self):
         argv = []
@@ -390,11 +430,11 @@ class Helmfile(object):
         command = self.params.get("command") or "apply"
         argv = self.global_args() + [command] + self._skip_deps() + self._wait_args()
         argv += list(self.params.get("extra_args") or [])
-        return self.run(command, argv)[1]
+        return self.run(command, argv, waits=True)[1]
 
     def destroy(self):
         argv = self.global_args() + ["destroy"] + self._skip_deps() + list(self.params.get("extra_args") or [])
-        return self.run("destroy", argv)[1]
+        return self.run("destroy", argv, waits=True)[1]
 
     def declared(self):
         argv = self.global_args() + ["list", "--output", "json", "--skip-charts"]

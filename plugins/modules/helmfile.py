@@ -147,6 +147,14 @@ options:
       - Seconds helm waits per release when O(wait=true) (C(--timeout)).
     type: int
     default: 300
+  command_timeout:
+    description:
+      - Seconds one helmfile or helm command may run (plus O(wait_timeout) for C(apply), C(sync) and C(destroy) when
+        O(wait=true)) before it is killed with its helm children and the task fails naming the command. helm has no
+        connect or request timeout of its own, so this is what stops a run against a silent API server.
+      - Falls back to the environment variable E(LLMD_XKS_COMMAND_TIMEOUT).
+    type: int
+    default: 300
   env:
     description:
       - Extra environment variables for helmfile and helm, for example E(RELEASE_NAME_POSTFIX).
@@ -309,11 +317,13 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.llmd.xks.plugins.module_utils._helmfile import (
+    DEFAULT_COMMAND_TIMEOUT,
     Helmfile,
     HelmfileError,
+    run_with_deadline,
     values_files_of_state,
     yaml_problem,
 )
@@ -341,6 +351,7 @@ def argument_spec():
         skip_deps=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
+        command_timeout=dict(type="int", default=DEFAULT_COMMAND_TIMEOUT, fallback=(env_fallback, ["LLMD_XKS_COMMAND_TIMEOUT"])),
         env=dict(type="dict", default={}),
         extra_args=dict(type="list", elements="str", default=[]),
         diff_args=dict(type="list", elements="str", default=[]),
@@ -432,8 +443,8 @@ def run(module):
     helmfile_bin = find_binary(module, "helmfile", params["binary_path"], "binary_path")
     helm_bin = find_binary(module, "helm", params["helm_binary"], "helm_binary")
 
-    def run_command(argv, env):
-        return module.run_command(argv, environ_update=env, cwd=os.path.dirname(os.path.abspath(params["file"])))
+    def run_command(argv, env, timeout):
+        return run_with_deadline(argv, env, os.path.dirname(os.path.abspath(params["file"])), timeout)
 
     runner = Helmfile(run_command, params, helmfile_bin, helm_bin)
     result = dict(changed=False)

@@ -8,6 +8,7 @@ State lives in the JSON file named by $FAKE_HELM_STATE:
   chart:     "demo-0.1.0"                          the chart name-version that apply/sync installs
   plugins:   ["diff"]                              helm plugins that "helm plugin list" shows (default none)
   fail:      {"<subcommand>": {rc, stdout, stderr}} canned failures
+  hang:      {"<subcommand>": seconds}             sleep first, as helmfile does against a silent API server
   calls:     [{argv, env}]                         appended on every call
 A release's desired content is the concatenation of the state values files and --state-values-set args,
 so changing values makes ``diff --detailed-exitcode`` exit 2, like helm-diff does, and changes the ConfigMap
@@ -119,6 +120,9 @@ def main():
         return 1
     opts, rest = parse(argv)
     sub = next((a for a in rest if not a.startswith("-")), "")
+    if sub in state.get("hang", {}):
+        import time
+        time.sleep(state["hang"][sub])
     failure = state.get("fail", {}).get(sub)
     if failure:
         sys.stdout.write(failure.get("stdout", ""))

@@ -9,6 +9,7 @@ __metaclass__ = type
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -347,3 +348,13 @@ def test_bad_definition_is_refused_before_anything_runs(fake, run_module, defini
     args.pop("file")
     result = run_module(module, args, expect_failure=True)
     assert message in result["msg"] and result["commands"] == [] and "calls" not in fake.state()
+
+
+def test_a_hanging_command_is_killed_at_the_command_timeout_naming_it(fake, run_module):
+    fake.update(hang={"diff": 30}, plugins=["diff"])
+    started = time.monotonic()
+    result = run_module(module, dict(fake.args, command_timeout=1), expect_failure=True)
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, elapsed
+    assert "helmfile diff did not finish within 1 s and was stopped (option command_timeout" in result["msg"]
+    assert "silent or unreachable API server" in result["msg"]
