@@ -306,12 +306,12 @@ class Helmfile(object):
         timeout = self.command_timeout(waits)
         rc, out, err = self._run(argv, self.env, timeout)
         if rc is None:
+            plus = ", plus wait_timeout" if waits and self.params.get("wait") else ""
             raise HelmfileError(
                 "%s %s did not finish within %d s and was stopped (option command_timeout, environment "
                 "LLMD_XKS_COMMAND_TIMEOUT%s). A silent or unreachable API server (KUBECONFIG %s) is the usual cause: "
-                "check the cluster and re-run" % (os.path.basename(argv[0]), action, timeout,
-                                                   ", plus wait_timeout" if waits and self.params.get("wait") else "",
-                                                   self.env.get("KUBECONFIG") or "default"),
+                "check the cluster and re-run"
+                % (os.path.basename(argv[0]), action, timeout, plus, self.env.get("KUBECONFIG") or "default"),
                 rc=None, stdout=out, stderr=err, command=" ".join(argv))
         if rc not in ok:
             raise HelmfileError(readable_error(action, rc, out, err, self.candidate_values_files()),

@@ -11,8 +11,8 @@ from ansible_collections.llmd.xks.plugins.modules import cluster_capabilities as
 def test_reports_served_versions_and_istio(fake_kube, run_module, monkeypatch):
     answers = {
         "/apis": {"kind": "APIGroupList", "groups": [{"versions": [{"groupVersion": "apps/v1"}]},
-                             {"versions": [{"groupVersion": "sailoperator.io/v1"}]},
-                             {"versions": [{"groupVersion": "inference.networking.k8s.io/v1"}]}]},
+                                                     {"versions": [{"groupVersion": "sailoperator.io/v1"}]},
+                                                     {"versions": [{"groupVersion": "inference.networking.k8s.io/v1"}]}]},
         "/version": {"gitVersion": "v1.35.4"},
         "/apis/sailoperator.io/v1/istios": {"items": [{"spec": {"version": "v1.30.3"}, "status": {}}]},
     }
