@@ -136,10 +136,13 @@ def test_survey_variables_are_read_by_the_playbooks(aap):
 
 
 def test_survey_choices_match_the_data(aap, accelerators):
+    from ansible_collections.llmd.xks.plugins.module_utils._patterns import STACKS
+
+    # the pattern role leaves stack and pattern to its plan, whose messages name llmd_xks_stack / llmd_xks_pattern
     specs = _role_specs()
-    stacks = specs["pattern"]["pattern_stack"]["choices"]
+    stacks = list(STACKS)
     assert specs["preflight"]["preflight_stack"]["choices"] == stacks
-    patterns = [str(p) for p in specs["pattern"]["pattern_number"]["choices"]]
+    patterns = ["1", "2", "3", "4"]
     expected = {"llmd_xks_stack": stacks, "llmd_xks_accelerator": accelerators, "llmd_xks_pattern": patterns}
     for item, survey in _surveys(aap):
         for question in survey["spec"]:
