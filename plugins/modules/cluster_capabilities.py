@@ -67,7 +67,9 @@ istio_version:
   returned: success
   type: str
 exists:
-  description: The objects of O(exists), in the same order, each with C(exists) (a boolean).
+  description:
+    - The objects of O(exists), in the same order, each with C(exists) (a boolean, or null for a name or namespace
+      no object can have, which is not looked up).
   returned: success
   type: list
   elements: dict
@@ -86,6 +88,7 @@ api_requests:
   type: int
 """
 
+from ansible_collections.llmd.xks.plugins.module_utils import _validate as check
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, UnreachableError
 from ansible_collections.llmd.xks.plugins.module_utils._discovery import Resolver
 from ansible_collections.llmd.xks.plugins.module_utils._module import (
@@ -105,7 +108,7 @@ OWNER_LABELS = (("release", "llmd.xks/release"), ("pattern", "llmd.xks/pattern")
 
 def not_kubernetes(client, path, answer, kind):
     if answer.get("kind") != kind:
-        raise UnreachableError("The server at %s answered GET %s without a %s: it is not a Kubernetes API server. Point the "
+        raise UnreachableError("The server at %s answered GET %s with no %s: it is not a Kubernetes API server. Point the "
                                "kubeconfig (option kubeconfig or K8S_AUTH_KUBECONFIG) at the cluster's API server"
                                % (client.host, path, kind))
 
@@ -119,6 +122,9 @@ def exists_errors(objects):
 
 
 def lookup(client, resolver, obj):
+    """True or False; None for a name no object can have (the plan reports that input, so nothing is asked)."""
+    if check.dns_subdomain("name", obj["name"]) or check.dns_subdomain("namespace", obj.get("namespace")):
+        return None
     try:
         rtype = resolver.resolve(obj.get("api_version") or "v1", obj["kind"])
     except MissingCRDError:
@@ -128,6 +134,8 @@ def lookup(client, resolver, obj):
 
 
 def services_in(client, namespace):
+    if check.dns_label("namespace", namespace):
+        return []
     try:
         _version, listing = negotiate_collection(client, LLM_INFERENCE_SERVICE, namespace)
     except MissingCRDError:

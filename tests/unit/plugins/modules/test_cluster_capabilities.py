@@ -38,3 +38,32 @@ def test_unreachable_cluster_is_a_clear_error(fake_kube, run_module, monkeypatch
     monkeypatch.setattr(fake_kube, "get", get)
     result = run_module(module, {}, expect_failure=True)
     assert result["msg"].startswith("Cannot reach the Kubernetes API")
+
+
+def test_exists_and_the_namespaces_services(fake_kube, run_module):
+    fake_kube.objects["/api/v1/namespaces/llm"] = {"metadata": {"name": "llm"}}
+    fake_kube.objects["/apis/serving.kserve.io/v1alpha2/namespaces/llm/llminferenceservices/qwen"] = {
+        "metadata": {"name": "qwen", "namespace": "llm", "labels": {"llmd.xks/release": "pattern1", "llmd.xks/pattern": "1"}}}
+    real_get = fake_kube.get
+
+    def get(path, query=None):
+        if path == "/apis":
+            return {"kind": "APIGroupList", "groups": [{"versions": [{"groupVersion": "serving.kserve.io/v1alpha2"}]}]}
+        if path == "/version":
+            return {"gitVersion": "v1.35.4"}
+        return real_get(path, query)
+
+    fake_kube.get = get
+    result = run_module(module, {"namespace": "llm", "exists": [
+        {"kind": "Namespace", "name": "llm"}, {"kind": "Namespace", "name": "gw"},
+        {"kind": "Gateway", "api_version": "gateway.networking.k8s.io/v1", "namespace": "llm", "name": "inference-gateway"},
+        {"kind": "Secret", "namespace": "llm\n", "name": "hf-token"}]})
+    assert [o["exists"] for o in result["exists"]] == [True, False, False, None]
+    assert result["llm_inference_services"] == [{"name": "qwen", "release": "pattern1", "pattern": "1", "stack": ""}]
+    assert not [c for c in fake_kube.calls if "\n" in c[1]]
+
+
+def test_a_server_that_is_not_kubernetes(fake_kube, run_module, monkeypatch):
+    monkeypatch.setattr(fake_kube, "get", lambda path, query=None: {"status": "ok"})
+    result = run_module(module, {}, expect_failure=True)
+    assert "answered GET /apis with no APIGroupList: it is not a Kubernetes API server" in result["msg"]
