@@ -397,24 +397,26 @@ def test_bad_input_leaves_every_resource_version_as_it_was(cluster, namespace, f
 # ================================================================= deploy, interruptions, faults, two patterns
 def test_sigkill_during_deploy_converges_on_rerun_with_nothing_left_over(cluster, namespace):
     extra = variables(namespace)
-    for point, reached in (
-            ("after the first write (Namespace/Gateway)", lambda: client.CustomObjectsApi().list_namespaced_custom_object(
+    scaled = variables(namespace, llmd_xks_replicas=2)
+    for point, run_vars, reached in (
+            ("after the first writes (Secret, Gateway)", extra, lambda: client.CustomObjectsApi().list_namespaced_custom_object(
                 "gateway.networking.k8s.io", "v1", namespace, "gateways")["items"]),
-            ("while waiting for the LLMInferenceService", lambda: llmisvc(namespace))):
-        proc = start(cluster.kubeconfig, "pattern1.yml", extra)
+            ("while waiting for the LLMInferenceService (replicas 1 -> 2)", scaled,
+             lambda: (llmisvc(namespace) or {}).get("spec", {}).get("replicas") == 2)):
+        proc = start(cluster.kubeconfig, "pattern1.yml", run_vars)
         hit = wait_until(lambda: proc.poll() is not None or reached(), 240)
         assert hit and proc.poll() is None, "the deploy ended before %s" % point
         kill_group(proc)
-        run, seconds = play(cluster.kubeconfig, "pattern1.yml", extra)
+        run, seconds = play(cluster.kubeconfig, "pattern1.yml", run_vars)
         assert run.rc == 0, run
         assert_matches_plan(namespace)
         record("SIGKILL of ansible-playbook %s" % point, "re-run converges, no orphan", "converged, matches the plan", seconds)
-    again, _seconds = play(cluster.kubeconfig, "pattern1.yml", extra)
+    again, _seconds = play(cluster.kubeconfig, "pattern1.yml", scaled)
     assert again.rc == 0 and again.changed == 0, again
 
     # a second pattern with the same model name in this namespace is refused, nothing is touched
     before = resource_versions(namespace)
-    run, seconds = play(cluster.kubeconfig, "pattern3.yml", extra)
+    run, seconds = play(cluster.kubeconfig, "pattern3.yml", scaled)
     assert run.rc != 0 and "LLMInferenceService %s/qwen already exists and belongs to release pattern1" % namespace \
         in run.output, run.output[-3000:]
     assert resource_versions(namespace) == before
@@ -425,13 +427,13 @@ def test_sigkill_during_deploy_converges_on_rerun_with_nothing_left_over(cluster
     standins = Standins()
     standins.stop()
     try:
-        run, seconds = play(cluster.kubeconfig, "pattern1.yml", variables(namespace, llmd_xks_replicas=2, llmd_xks_wait_timeout=8))
+        run, seconds = play(cluster.kubeconfig, "pattern1.yml", variables(namespace, llmd_xks_replicas=1, llmd_xks_wait_timeout=8))
     finally:
         standins.resume()
     assert run.rc != 0 and "has not observed generation" in run.output, run.output[-3000:]
     assert seconds < 60
     record("KServe controller stopped (wait timeout 8 s)", "fails at the wait timeout naming the controller",
-           "fails: not observed generation 2", seconds)
+           "fails: the controller has not observed the new generation", seconds)
 
 
 def test_api_server_killed_during_apply_and_during_a_wait(cluster, namespace):
