@@ -57,7 +57,9 @@ def command(playbook, extra_vars):
 
 def environment(kubeconfig, **extra):
     env = ansible_env(kubeconfig)
-    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_FORCE_COLOR="false", NO_COLOR="1")
+    # results as one-line JSON, so a message is never wrapped across lines
+    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_FORCE_COLOR="false", NO_COLOR="1",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_CALLBACK_FORMAT_PRETTY="false")
     env.update(extra)
     return env
 
