@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import time
 
 from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, UnreachableError
@@ -247,6 +248,49 @@ class WaitFailed(WaitTimeout):
     pass
 
 
+class WaitAbandoned(WaitTimeout):
+    pass
+
+
+def _stat(pid):
+    """Fields of /proc/<pid>/stat after the command name (state, ppid, ...), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+
+
+def controlling_play():
+    """(pid, start time) of the ansible-playbook this module runs under, or None (not Linux, or run otherwise).
+
+    A killed ansible-playbook leaves its worker, and so this module, running; a wait stops when the play is gone.
+    """
+    pid = os.getppid()
+    for _level in range(6):
+        stat = _stat(pid)
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except (IOError, OSError):
+            return None
+        if stat is None:
+            return None
+        if any(os.path.basename(arg.decode("utf-8", "replace")).startswith("ansible-playbook") for arg in argv[:2]):
+            return pid, stat[19]
+        pid = int(stat[1])
+        if pid <= 1:
+            return None
+    return None
+
+
+def play_alive(play):
+    if play is None:
+        return True
+    stat = _stat(play[0])
+    return stat is not None and stat[19] == play[1] and stat[0] not in ("Z", "X")
+
+
 def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, diagnose=None, clock=None, initial=None,
              sleep=None):
     """Follow the object until ``predicate`` says ready or failed. Returns the last object.
@@ -260,6 +304,8 @@ def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, di
     item_path = rtype.path(api_version, namespace, name)
     collection_path = rtype.path(api_version, namespace)
     outage = {"since": None, "error": None, "backoff": 1.0}
+    play = controlling_play()
+    window = 15 if play else 60  # how soon a wait notices that its play was killed
 
     def retry_later(exc):
         if not transient(exc) or clock() >= deadline:
@@ -285,10 +331,15 @@ def wait_for(client, rtype, api_version, namespace, name, predicate, timeout, di
         remaining = deadline - clock()
         if remaining <= 0:
             break
+        if not play_alive(play):
+            raise WaitAbandoned("Stopped waiting for %s %s/%s: the ansible-playbook that started this task (pid %s) has "
+                                "ended. Nothing more is written; re-run the play to finish" % (rtype.kind, namespace, name,
+                                                                                               play[0]),
+                                Verdict(PENDING, "PlayEnded", "ansible-playbook %s ended" % play[0]), obj)
         resource_version = obj["metadata"].get("resourceVersion")
         try:
             for event in client.watch(collection_path, resource_version, field_selector="metadata.name=" + name,
-                                      timeout_seconds=min(remaining, 60)):
+                                      timeout_seconds=min(remaining, window)):
                 kind = event.get("type")
                 payload = event.get("object") or {}
                 if kind == "BOOKMARK":

@@ -217,3 +217,30 @@ def test_a_permanent_api_error_is_not_retried():
         w.wait_for(fake, LLM_INFERENCE_SERVICE, "serving.kserve.io/v1alpha2", "llm", "q", w.llm_inference_service_ready,
                    60, clock=time_.clock, sleep=time_.sleep)
     assert time_.slept == []
+
+
+def test_a_wait_stops_when_its_ansible_playbook_is_gone(monkeypatch):
+    pending = llmisvc(Ready=("Unknown", "", ""))
+    fake = WatchingFake(pending, [])
+    monkeypatch.setattr(w, "controlling_play", lambda: (4242, "100"))
+    monkeypatch.setattr(w, "_stat", lambda pid: None)  # the process is gone
+    with pytest.raises(w.WaitAbandoned) as caught:
+        w.wait_for(fake, LLM_INFERENCE_SERVICE, "serving.kserve.io/v1alpha2", "llm", "q", w.llm_inference_service_ready, 600)
+    assert "the ansible-playbook that started this task (pid 4242) has ended" in str(caught.value)
+
+
+def test_the_controlling_play_is_found_among_the_ancestors(tmp_path):
+    """A python process started as .../ansible-playbook is found from its child; this pytest process has none."""
+    import os
+    import subprocess
+    import sys
+
+    child = ("import os; from ansible_collections.llmd.xks.plugins.module_utils import _wait; "
+             "play = _wait.controlling_play(); print(play[0] == os.getppid(), _wait.play_alive(play))")
+    script = tmp_path / "ansible-playbook"
+    script.write_text("import subprocess, sys\nsys.stdout.write(subprocess.run([sys.executable, '-c', %r], "
+                      "capture_output=True, text=True).stdout)\n" % child)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["True", "True"]
+    assert w.controlling_play() is None
