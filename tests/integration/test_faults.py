@@ -197,9 +197,9 @@ def llmisvc(namespace, name="qwen"):
         raise
 
 
-def modules_in_session(session):
-    """Pids of module processes (AnsiballZ) in the session of an ansible-playbook started with start_new_session."""
-    found = []
+def modules_under(root):
+    """Pids of module processes (AnsiballZ) among the descendants of ``root``."""
+    parents, argvs = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -207,12 +207,25 @@ def modules_in_session(session):
             with open("/proc/%s/stat" % entry) as handle:
                 stat = handle.read().rsplit(")", 1)[1].split()
             with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                argv = handle.read()
+                argvs[int(entry)] = handle.read()
         except OSError:
             continue
-        if int(stat[3]) == session and b"AnsiballZ_" in argv and stat[0] != "Z":
-            found.append(int(entry))
+        if stat[0] != "Z":
+            parents[int(entry)] = int(stat[1])
+    found, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid:
+                frontier.append(child)
+                if b"AnsiballZ_" in argvs.get(child, b""):
+                    found.append(child)
     return found
+
+
+def alive(pids):
+    return [pid for pid in pids if os.path.exists("/proc/%d" % pid) and
+            open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z"]
 
 
 def kill_group(proc):
@@ -455,10 +468,12 @@ def test_sigkill_during_deploy_converges_on_rerun_with_nothing_left_over(cluster
         # only ansible-playbook killed (its worker and the module survive it): the module's wait notices and stops
         proc = start(cluster.kubeconfig, "pattern1.yml", variables(namespace, llmd_xks_replicas=2, llmd_xks_wait_timeout=600))
         assert wait_until(lambda: proc.poll() is not None or (llmisvc(namespace) or {}).get("spec", {}).get("replicas") == 2, 120)
-        assert proc.poll() is None and modules_in_session(proc.pid)
+        assert wait_until(lambda: modules_under(proc.pid), 30)
+        modules = modules_under(proc.pid)
+        assert proc.poll() is None and modules
         os.kill(proc.pid, signal.SIGKILL)
         killed = time.monotonic()
-        assert wait_until(lambda: not modules_in_session(proc.pid), 60, 0.5), modules_in_session(proc.pid)
+        assert wait_until(lambda: not alive(modules), 60, 0.5), alive(modules)
         seconds = time.monotonic() - killed
         proc.wait(10)
     finally:
