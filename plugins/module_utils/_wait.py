@@ -266,22 +266,22 @@ def controlling_play():
 
     A killed ansible-playbook leaves its worker, and so this module, running; a wait stops when the play is gone.
     """
-    pid = os.getppid()
-    for _level in range(6):
+    pid, found = os.getppid(), None
+    for _level in range(8):  # the worker that runs the module is a fork of ansible-playbook: take the topmost
         stat = _stat(pid)
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as handle:
                 argv = handle.read().split(b"\0")
         except (IOError, OSError):
-            return None
+            break
         if stat is None:
-            return None
+            break
         if any(os.path.basename(arg.decode("utf-8", "replace")).startswith("ansible-playbook") for arg in argv[:2]):
-            return pid, stat[19]
+            found = (pid, stat[19])
         pid = int(stat[1])
         if pid <= 1:
-            return None
-    return None
+            break
+    return found
 
 
 def play_alive(play):
