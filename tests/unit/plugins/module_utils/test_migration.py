@@ -58,7 +58,9 @@ def test_kserve_to_llmd_switches_and_removes_only_the_source():
     assert result["shift"] == "switch"  # KServe owns its route: no weights on it
     assert [s["name"] for s in result["remove_services"]] == ["qwen"]
     assert names(result["remove_manifests"]) == ["NetworkPolicy/qwen-allow-gateway-to-epp", "NetworkPolicy/qwen-allow-gateway-to-vllm"]
-    assert names(result["rollback_manifests"]) == ["HTTPRoute/pattern1"]
+    # the route and, behind the GKE class, our health-check and backend policies of the pool
+    assert names(result["rollback_manifests"]) == ["GCPBackendPolicy/pattern1-qwen", "HTTPRoute/pattern1",
+                                                   "HealthCheckPolicy/pattern1-qwen"]
     # a rollback uninstalls the target's chart releases; removing the (KServe) source uninstalls none
     assert [r["name"] for r in result["rollback_helmfile"]["definition"]["releases"]] == ["pattern1-qwen", "pattern1-qwen-ms"]
     assert result["remove_helmfile"] is None
