@@ -22,7 +22,7 @@ from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError
 from ansible_collections.llmd.xks.plugins.module_utils._diff import is_unchanged, with_hash
 from ansible_collections.llmd.xks.plugins.module_utils._discovery import Resolver, order_key
 from ansible_collections.llmd.xks.plugins.module_utils._resources import MissingCRDError
-from ansible_collections.llmd.xks.plugins.module_utils._wait import condition_ready, pod_problems, predicate_for, wait_for
+from ansible_collections.llmd.xks.plugins.module_utils._wait import condition_ready, predicate_for, wait_for, workload_pod_problems
 
 SET_LABEL = "llmd.xks/apply-set"
 MASK = "********"
@@ -283,14 +283,7 @@ class ApplySet(object):
                      max(1, deadline - time.monotonic()), diagnose=self._diagnose, initial=result.get("object"))
 
     def _diagnose(self, obj):
-        """Why the pods of a workload are not ready (scheduler and kubelet reasons)."""
-        meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-        if obj.get("kind") == "LeaderWorkerSet" or "leaderWorkerTemplate" in spec:
-            selector = "leaderworkerset.sigs.k8s.io/name=%s" % meta.get("name")
-        else:
-            labels = (spec.get("selector") or {}).get("matchLabels") or {}
-            selector = ",".join("%s=%s" % item for item in sorted(labels.items()))
-        return pod_problems(self.client, meta.get("namespace"), selector) if selector and meta.get("namespace") else []
+        return workload_pod_problems(self.client, obj)
 
 
 def public_results(results):

@@ -191,6 +191,12 @@ class LlmdRenderer(object):
             self.plan.gateway_helmfile = self._helmfile([infra])
         pools = [pool_name(self.release, m) for m in self.inputs["models"]]
         workload_kind = "LeaderWorkerSet" if self.p.pattern == 4 else "Deployment"
+        workload_api = "leaderworkerset.x-k8s.io/v1" if self.p.pattern == 4 else "apps/v1"
+        # our own wait after helm: on a timeout it names the objects and why their pods are not ready
+        self.plan.summary["wait_for"] = [
+            {"api_version": workload_api, "kind": workload_kind, "name": p + "-decode", "namespace": self.namespace}
+            for p in pools] + [
+            {"api_version": "apps/v1", "kind": "Deployment", "name": p + "-epp", "namespace": self.namespace} for p in pools]
         self.plan.summary.update(
             http_routes=[self.release], inference_pools=pools, endpoint_pickers=[p + "-epp" for p in pools],
             workloads=["%s/%s-decode" % (workload_kind, p) for p in pools],

@@ -207,6 +207,17 @@ def predicate_for(kind):
     return PREDICATES.get(kind, exists)
 
 
+def workload_pod_problems(client, obj):
+    """Why the pods of a workload (Deployment, StatefulSet, LeaderWorkerSet) are not ready."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    if obj.get("kind") == "LeaderWorkerSet" or "leaderWorkerTemplate" in spec:
+        selector = "leaderworkerset.sigs.k8s.io/name=%s" % meta.get("name")
+    else:
+        labels = (spec.get("selector") or {}).get("matchLabels") or {}
+        selector = ",".join("%s=%s" % item for item in sorted(labels.items()))
+    return pod_problems(client, meta.get("namespace"), selector) if selector and meta.get("namespace") else []
+
+
 def pod_problems(client, namespace, label_selector, limit=3):
     """Scheduler and kubelet reasons for pods that are not Ready, e.g. 'Insufficient google.com/tpu'."""
     try:

@@ -111,6 +111,7 @@ from ansible_collections.llmd.xks.plugins.module_utils._wait import (
     condition_ready,
     predicate_for,
     transient,
+    workload_pod_problems,
 )
 
 
@@ -140,6 +141,13 @@ class Waiter(object):
         self.check_mode = check_mode
         self.resolver = Resolver(client)
         self.warnings = []
+        self.last = None
+
+    def pod_problems(self):
+        """Why the pods of the last workload read are not ready (scheduler and kubelet reasons)."""
+        if not self.last or self.last.get("kind") not in WORKLOAD_KINDS:
+            return []
+        return workload_pod_problems(self.client, self.last)
 
     def verdict(self, spec):
         """Verdict for one object now; None when it cannot exist yet (check mode)."""
@@ -153,6 +161,7 @@ class Waiter(object):
             self.resolver.forget(spec["api_version"])
             return Verdict(PENDING, "KindNotServed", str(exc))
         obj = self.client.get_or_none(rtype.path(spec["api_version"], namespace if rtype.namespaced else None, name))
+        self.last = obj
         if obj is None:
             if self.check_mode:
                 self.warnings.append("%s %s does not exist (check mode: not waiting for it)" % (kind, name))
@@ -165,6 +174,9 @@ class Waiter(object):
         if kind == "CustomResourceDefinition":
             return condition_ready("Established")(obj)
         return predicate_for(kind)(obj)
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "LeaderWorkerSet")
 
 
 def describe(spec):
@@ -203,7 +215,9 @@ def main():
             results.append(entry)
             if verdict is not None and verdict.state in (PENDING, FAILED):
                 what = "timed out after %ss waiting for" % params["timeout"] if verdict.state == PENDING else "failed:"
-                module.fail_json(msg="%s %s: %s" % (what, describe(spec), verdict.describe()), results=results,
+                problems = waiter.pod_problems()
+                pods = "; pods: %s" % "; ".join(problems) if problems else ""
+                module.fail_json(msg="%s %s: %s%s" % (what, describe(spec), verdict.describe(), pods), results=results,
                                  ready=False, api_requests=client.requests)
     except UnreachableError as err:
         module.fail_json(msg=str(err), results=results, ready=False, api_requests=client.requests)
