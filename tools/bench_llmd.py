@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+import yaml
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
@@ -55,7 +57,8 @@ def playbook(pattern, namespace, verbose=False, **extra):
     elapsed = time.monotonic() - started
     if proc.returncode != 0:
         raise SystemExit("pattern %d failed:\n%s" % (pattern, proc.stdout[-3000:]))
-    commands = re.findall(r'"(/\S*/(?:helm|helmfile) [^"]*)"', proc.stdout)
+    # -v prints each result; the helmfile module's "commands" list holds the helm and helmfile command lines it ran
+    commands = re.findall(r'^\s*-\s+(/\S*/(?:helm|helmfile) .*)$', proc.stdout, re.M)
     return elapsed, commands
 
 
@@ -68,7 +71,6 @@ def revisions(namespace):
 
 def plan(pattern, namespace):
     from ansible_collections.llmd.xks.plugins.module_utils._patterns import plan as render
-    import yaml
     with open(os.path.join(REPO, "playbooks", "vars", "accelerators.yml")) as handle:
         accelerators = yaml.safe_load(handle)["llmd_xks_accelerators"]
     accelerator, models, replicas = SCENARIOS[pattern]
@@ -91,7 +93,7 @@ def by_hand(pattern, namespace):
     with tempfile.TemporaryDirectory() as work:
         path = os.path.join(work, "helmfile.yaml")
         with open(path, "w") as handle:
-            json.dump(plan(pattern, namespace), handle)
+            yaml.safe_dump(plan(pattern, namespace), handle, default_flow_style=False)  # helmfile reads block YAML
         from kubernetes import client, config
         config.load_kube_config(kubeconfig())
         client.CoreV1Api().create_namespace({"metadata": {"name": namespace}})

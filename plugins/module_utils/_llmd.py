@@ -358,7 +358,10 @@ class LlmdRenderer(object):
         return "%dGi" % max(10, int(math.ceil(size * 2.4))) if size else "20Gi"
 
     def _resources(self, guide_resources, model):
-        """The guide's CPU/memory capped at this pod's share of the node, and the accelerator count."""
+        """The guide's CPU/memory capped at this pod's share of the node, and the accelerator count; the CPU simulator
+        asks for nothing (the guide's figures are a GPU server's, and would crowd the nodes the pickers need)."""
+        if self.p.kind == "cpu":
+            return {"limits": {}, "requests": {}}
         profile = self.p.profile
         chips = self.p._chips()
         if self.p.pattern == 4 or self.p.kind == "tpu" or not chips:
