@@ -27,6 +27,7 @@ import re
 
 from ansible_collections.llmd.xks.plugins.module_utils import _charts as charts
 from ansible_collections.llmd.xks.plugins.module_utils import _llmd_guides as guides
+from ansible_collections.llmd.xks.plugins.module_utils._merge import deep_merge
 
 POOL_LABEL = "llmd.xks/pool"
 MODEL_HEADER = "X-Gateway-Model-Name"
@@ -76,16 +77,6 @@ def _gib(quantity):
         return None
     factor = {"Ti": 1024.0, "Gi": 1.0, "Mi": 1.0 / 1024, None: 1.0 / 1024 ** 3}[match.group(2)]
     return float(match.group(1)) * factor
-
-
-def merge(base, extra):
-    """``extra`` merged into ``base`` recursively (mappings merge, everything else replaces)."""
-    for key, value in (extra or {}).items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
 
 
 def _with_flag(args, flag, value):
@@ -207,7 +198,7 @@ class LlmdRenderer(object):
 
     def _release(self, key, name, values, component, namespace=None):
         chart, version, repo = charts.chart_source(key, self.charts_dir, self.chart_overrides)
-        values = merge(values, self.extra_values.get(key))
+        values = deep_merge(values, self.extra_values.get(key))
         labels = {"llmd-xks-component": component}
         if component != "gateway":  # the Gateway's release is shared by every pattern
             labels["llmd-xks-release"] = self.release

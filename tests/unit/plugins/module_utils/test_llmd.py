@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.llmd.xks.plugins.module_utils._llmd import image_parts, merge, provider_of
+from ansible_collections.llmd.xks.plugins.module_utils._llmd import image_parts, provider_of
 
 
 @pytest.mark.parametrize("reference, parts", [
@@ -19,12 +19,6 @@ from ansible_collections.llmd.xks.plugins.module_utils._llmd import image_parts,
 ])
 def test_image_parts_as_the_v15_charts_read_them(reference, parts):
     assert image_parts(reference) == dict(zip(("registry", "repository", "tag"), parts))
-
-
-def test_merge_is_recursive_for_mappings_only():
-    base = {"decode": {"replicas": 1, "containers": [{"name": "vllm"}]}, "keep": True}
-    merge(base, {"decode": {"replicas": 2, "containers": [{"name": "other"}]}})
-    assert base == {"decode": {"replicas": 2, "containers": [{"name": "other"}]}, "keep": True}
 
 
 @pytest.mark.parametrize("gateway_class, provider", [

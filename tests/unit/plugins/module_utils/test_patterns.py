@@ -467,3 +467,10 @@ def test_removal_leaves_another_releases_service_alone():
 def test_unknown_stack_names_the_playbook_variable():
     result = plan(dict(inputs("istio_kserve", 1, "tpu-v6e-4t"), stack="istio"))
     assert any(e.startswith("llmd_xks_stack:") for e in result.errors), result.errors
+
+
+def test_llmd_chart_values_merge_over_the_rendered_values():
+    extra = {"modelservice": {"decode": {"replicas": 5, "containers": [{"name": "other", "image": "i"}]}}}
+    values = releases(plan(inputs("gateway_api_llmd", 1, "cpu-sim", chart_values=extra)))["pattern1-qwen-ms"]
+    assert values["decode"]["replicas"] == 5 and values["decode"]["containers"] == [{"name": "other", "image": "i"}]
+    assert values["decode"]["create"] is True  # mappings merge, lists and scalars replace
