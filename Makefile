@@ -17,6 +17,9 @@ COLLECTIONS := $(ROOT)/.cache/collections
 DIST := $(ROOT)/.cache/dist
 GATE := $(ROOT)/tools/gate.sh
 PYTEST_ARGS ?=
+# Integration tests run in INTEGRATION_WORKERS pytest-xdist workers, each with a local cluster of its own.
+INTEGRATION_WORKERS ?= 2
+INTEGRATION_PATHS ?= tests/integration
 SANITY_ARGS ?=
 BENCH_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/tools)
@@ -91,10 +94,11 @@ changelog: setup ## antsibull-changelog lint (fragments and changelog.yaml)
 tools: ## Build the local control-plane binaries, helm and helmfile from the Go module proxy (tools/build.sh, cached under ~/.cache/llmd-xks)
 	@$(GATE) tools bash tools/build.sh
 
-integration: setup ## Integration tests against the local cluster (the fixture starts it)
+integration: setup ## Integration tests, INTEGRATION_WORKERS (2) workers with a local cluster each (INTEGRATION_PATHS, PYTEST_ARGS)
 	@if [ -d tests/integration ]; then \
 		$(GATE) --no-tests-ok integration env PYTHONPATH=$(COLLECTIONS) \
-			$(BIN)/python -m pytest -p no:cacheprovider -m integration $(PYTEST_ARGS) tests/integration; \
+			$(BIN)/python -m pytest -p no:cacheprovider -m integration -n $(INTEGRATION_WORKERS) --dist loadgroup \
+			$(PYTEST_ARGS) $(INTEGRATION_PATHS); \
 	else echo "no tests/integration"; fi
 
 ee: setup build ## Execution environment build context (ansible-builder create, offline; includes the collection tarball)

@@ -308,6 +308,9 @@ cmd_up() {
     start_etcd_apiserver
   fi
 
+  # --node-monitor-grace-period=10m: kwok nodes cannot fail, but a kube-apiserver restart (tests/integration/
+  # test_faults.py) misses lease renewals; with the default 50 s the node lifecycle controller marks every node
+  # Unknown and its pods NotReady, which kwok, unlike a kubelet, never reports back to Ready.
   start kube-controller-manager "$BIN_KCM" \
     --kubeconfig="$KUBECONFIG_FILE" \
     --authentication-kubeconfig="$KUBECONFIG_FILE" --authorization-kubeconfig="$KUBECONFIG_FILE" \
@@ -318,6 +321,7 @@ cmd_up() {
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --kube-api-qps=200 --kube-api-burst=400 \
     --concurrent-gc-syncs=20 --concurrent-namespace-syncs=10 \
+    --node-monitor-grace-period=10m \
     --profiling=false
   start kube-scheduler "$BIN_SCHED" \
     --kubeconfig="$KUBECONFIG_FILE" \

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import time
 
 try:
     from urllib.parse import urlencode
@@ -54,6 +55,25 @@ DEFAULT_REQUEST_TIMEOUT = 30
 TIMEOUT_HINT = ("Check the kubeconfig/context (option kubeconfig or K8S_AUTH_KUBECONFIG) and that the cluster is running "
                 "and reachable; the limits are options connect_timeout and request_timeout (environment "
                 "LLMD_XKS_CONNECT_TIMEOUT, LLMD_XKS_REQUEST_TIMEOUT)")
+
+
+# client-go's rule (rest.Request checkWait): a 429 or 5xx that carries Retry-After was not processed
+# (a restarting server answers "storage is (re)initializing"), so it is retried after that many
+# seconds, at most 10 times.
+RETRY_AFTER_STATUS = (429, 500, 502, 503, 504)
+RETRY_AFTER_MAX_TRIES = 10
+RETRY_AFTER_MAX_SECONDS = 10
+
+
+def _retry_after(response):
+    """Seconds the server asked us to wait before retrying, or None."""
+    if response.status not in RETRY_AFTER_STATUS:
+        return None
+    value = (response.headers or {}).get("Retry-After")
+    try:
+        return min(max(int(value), 0), RETRY_AFTER_MAX_SECONDS)
+    except (TypeError, ValueError):
+        return None
 
 
 class NotJSON(ValueError):
@@ -122,16 +142,22 @@ class KubeClient(object):
             url += "?" + urlencode(sorted(query.items()))
         read_timeout = timeout or self.request_timeout
         connect_timeout = min(self.connect_timeout, read_timeout)
-        try:
-            response = self.api_client.rest_client.pool_manager.request(
-                method, url, body=body, headers=self._headers(content_type), preload_content=not stream,
-                timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout), retries=False,
-            )
-            if stream and 200 <= response.status <= 299:
-                return response
-            data = response.data if not stream else response.read()
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _unreachable(self.host, method, path, exc, connect_timeout, read_timeout)
+        for attempt in range(1, RETRY_AFTER_MAX_TRIES + 1):
+            try:
+                response = self.api_client.rest_client.pool_manager.request(
+                    method, url, body=body, headers=self._headers(content_type), preload_content=not stream,
+                    timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout), retries=False,
+                )
+                if stream and 200 <= response.status <= 299:
+                    return response
+                data = response.data if not stream else response.read()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _unreachable(self.host, method, path, exc, connect_timeout, read_timeout)
+            wait = _retry_after(response)
+            if wait is None or attempt == RETRY_AFTER_MAX_TRIES:
+                break
+            self.requests += 1
+            time.sleep(wait)
         if not 200 <= response.status <= 299:
             raise ApiError(response.status, response.reason, _decode(data))
         try:

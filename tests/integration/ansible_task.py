@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import yaml
+from waiting import scaled
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(REPO, ".cache", "collections")
@@ -72,7 +73,7 @@ def run_task(kubeconfig, module, args, check=False, diff=False):
         command.append("--check")
     if diff:
         command.append("--diff")
-    proc = subprocess.run(command, env=ansible_env(kubeconfig), capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(command, env=ansible_env(kubeconfig), capture_output=True, text=True, timeout=scaled(900), check=False)
     try:
         with open(result_file) as handle:
             return json.load(handle)

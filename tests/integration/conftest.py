@@ -7,7 +7,15 @@
   stops the cluster at the end only if it started it (set LLMD_XKS_KEEP_CLUSTER=1 to keep it).
 * ``namespace``: a fresh namespace per test (its ``default`` ServiceAccount exists), deleted afterwards;
   teardown waits (bounded) until its Pods are gone, so accelerator capacity is free again for the
-  next test (the namespace itself finishes terminating in the background).
+  next test (the namespace itself finishes terminating in the background); Pods still there fail the test.
+* Every test that used the cluster is checked afterwards: no Pod may still hold accelerator resources
+  (google.com/tpu, nvidia.com/gpu). A leak fails the test that leaked, not the next one that needs the nodes.
+* Under pytest-xdist each worker has a cluster of its own (state ``<LLMD_XKS_STATE>-gwN`` for N > 0), so a test
+  that kills the API server or unserves a CRD disturbs no other worker.
+* Waits scale with the slowdown measured once at the start (tests/integration/waiting.py), exported as
+  ``LLMD_XKS_TEST_SLOWDOWN`` to the workers and to every ansible-playbook they start.
+* Budgets: ``@pytest.mark.budget(seconds)`` (default DEFAULT_BUDGET) is what a test may take on a quiet
+  machine; the session ends with the slowest tests beside their budgets (a report, not a failure).
 """
 import fcntl
 import os
@@ -21,8 +29,59 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from waiting import WaitTimeout, wait_for
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER_SH = os.path.join(REPO, "tools", "cluster.sh")
+DEFAULT_STATE = os.path.join(REPO, ".cache", "cluster")
+ACCELERATORS = ("google.com/tpu", "nvidia.com/gpu")
+DEFAULT_BUDGET = 90
+SLOWEST = 10
+_DURATIONS = {}  # nodeid -> seconds (setup + call + teardown), budget, outcome
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "budget(seconds): what the test may take on a quiet machine (reported)")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and worker != "gw0":
+        os.environ["LLMD_XKS_STATE"] = os.environ.get("LLMD_XKS_STATE", DEFAULT_STATE) + "-" + worker
+    if not os.environ.get("LLMD_XKS_TEST_SLOWDOWN"):
+        import waiting
+
+        os.environ["LLMD_XKS_TEST_SLOWDOWN"] = "%.2f" % waiting.SLOWDOWN
+
+
+def pytest_report_header(config):
+    return "slowdown factor for waits: %s (LLMD_XKS_TEST_SLOWDOWN)" % os.environ.get("LLMD_XKS_TEST_SLOWDOWN")
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("budget")
+    item.user_properties.append(("budget", marker.args[0] if marker else DEFAULT_BUDGET))
+
+
+def pytest_runtest_logreport(report):
+    entry = _DURATIONS.setdefault(report.nodeid, {"seconds": 0.0, "budget": DEFAULT_BUDGET, "outcome": "passed"})
+    entry["seconds"] += report.duration
+    entry["budget"] = dict(report.user_properties).get("budget", entry["budget"])
+    if report.failed:
+        entry["outcome"] = "failed"
+
+
+def pytest_terminal_summary(terminalreporter):
+    durations = _DURATIONS
+    if not durations:
+        return
+    factor = float(os.environ.get("LLMD_XKS_TEST_SLOWDOWN") or 1)
+    terminalreporter.section("the %d slowest tests and their budgets (x slowdown %.2f)" % (SLOWEST, factor))
+    ranked = sorted(durations.items(), key=lambda item: -item[1]["seconds"])
+    for nodeid, entry in ranked[:SLOWEST]:
+        budget = entry["budget"] * factor
+        note = "  OVER BUDGET" if entry["seconds"] > budget else ""
+        terminalreporter.write_line("%8.1f s  budget %6.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid, note))
+    over = [n for n, e in durations.items() if e["seconds"] > e["budget"] * factor]
+    terminalreporter.write_line("%d tests, %.0f s in all; %d over budget" % (
+        len(durations), sum(e["seconds"] for e in durations.values()), len(over)))
 
 
 @dataclass
@@ -48,7 +107,7 @@ def _kubeconfig_path() -> str:
 
 @pytest.fixture(scope="session")
 def cluster():
-    state = os.environ.get("LLMD_XKS_STATE", os.path.join(REPO, ".cache", "cluster"))
+    state = os.environ.get("LLMD_XKS_STATE", DEFAULT_STATE)
     os.makedirs(state, exist_ok=True)
     started = False
     with open(os.path.join(state, ".fixture.lock"), "w") as lock:  # pytest-xdist workers share one cluster
@@ -70,17 +129,37 @@ def cluster():
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        if started and not os.environ.get("LLMD_XKS_KEEP_CLUSTER") and not os.environ.get("PYTEST_XDIST_WORKER"):
+        if started and not os.environ.get("LLMD_XKS_KEEP_CLUSTER"):
             _cluster_sh("down", check=False)
 
 
-def _wait(predicate, timeout, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+def _accelerator_pods(core, namespace=None):
+    """(namespace/name, phase, deleting) of every Pod that requests an accelerator."""
+    pods = core.list_namespaced_pod(namespace).items if namespace else core.list_pod_for_all_namespaces().items
+    held = []
+    for pod in pods:
+        if pod.status.phase in ("Succeeded", "Failed"):
+            continue
+        wants = [k for c in pod.spec.containers for k in ((c.resources and c.resources.requests) or {}) if k in ACCELERATORS]
+        if wants:
+            held.append("%s/%s (%s%s, %s)" % (pod.metadata.namespace, pod.metadata.name, pod.status.phase,
+                                              ", deleting" if pod.metadata.deletion_timestamp else "", wants[0]))
+    return held
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_accelerators(request):
+    """After a test that used the cluster: wait (bounded) until no Pod holds an accelerator, else fail this test."""
+    yield
+    if "cluster" not in request.fixturenames:
+        return
+    core = client.CoreV1Api()
+    try:
+        wait_for(lambda: not _accelerator_pods(core), float(os.environ.get("LLMD_XKS_NS_TEARDOWN_TIMEOUT", "60")), 0.5,
+                 what="the test's Pods to release their accelerators")
+    except WaitTimeout:
+        pytest.fail("%s left Pods holding accelerators after its teardown (the next test would find the nodes full): %s"
+                    % (request.node.nodeid, "; ".join(_accelerator_pods(core))), pytrace=False)
 
 
 @pytest.fixture
@@ -99,7 +178,7 @@ def namespace(cluster, request):
                 return False
             raise
 
-    _wait(has_default_sa, 15)
+    wait_for(has_default_sa, 15, 0.2, what="the default ServiceAccount of %s" % name)
     yield name
 
     try:
@@ -120,4 +199,8 @@ def namespace(cluster, request):
     def no_pods():
         return not core.list_namespaced_pod(name).items
 
-    _wait(no_pods, float(os.environ.get("LLMD_XKS_NS_TEARDOWN_TIMEOUT", "60")), 0.2)
+    try:
+        wait_for(no_pods, float(os.environ.get("LLMD_XKS_NS_TEARDOWN_TIMEOUT", "60")), 0.2, what="the Pods of %s to go" % name)
+    except WaitTimeout:
+        pytest.fail("the Pods of namespace %s are still there after its deletion: %s"
+                    % (name, ", ".join(p.metadata.name for p in core.list_namespaced_pod(name).items)), pytrace=False)

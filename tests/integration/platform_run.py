@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ansible_task import REPO, ansible_env, shared_dir
+from waiting import scaled
 
 
 SHARED = shared_dir()
@@ -134,5 +135,5 @@ def run_playbook(kubeconfig, playbook=None, roles=None, extra_vars=None, check=F
     env = ansible_env(kubeconfig)
     env.update(ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1", KUBECONFIG=kubeconfig)
     start = time.monotonic()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=REPO, check=False)
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=scaled(1800), cwd=REPO, check=False)
     return Run(proc, time.monotonic() - start)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from ansible_task import COLLECTIONS, REPO, ansible_env
+from waiting import scaled
 
 
 class PlaybookRun(object):
@@ -47,5 +48,5 @@ def run_playbook(kubeconfig, playbook, inventory="local", extra_vars=None, check
         command += ["--tags", tags]
     env = ansible_env(kubeconfig)
     env["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=REPO, check=False)
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=scaled(1800), cwd=REPO, check=False)
     return PlaybookRun(proc)

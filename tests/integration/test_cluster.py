@@ -12,21 +12,12 @@ from kubernetes.client.rest import ApiException
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from tools.localcluster import nodes as node_data  # noqa: E402
 
+from waiting import wait_for
+
 pytestmark = pytest.mark.integration
 
 TPU_2X2 = {"cloud.google.com/gke-tpu-accelerator": "tpu-v6e-slice", "cloud.google.com/gke-tpu-topology": "2x2"}
 KSERVE = ("serving.kserve.io", "v1alpha2", "llminferenceservices")
-
-
-def wait_for(fn, timeout=60, interval=0.25, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def deployment(name, tpu=None, node_selector=None, replicas=1):

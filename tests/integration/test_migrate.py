@@ -37,6 +37,10 @@ def llmd_model_servers(namespace):
             and "llmd.xks/model" in (d.spec.template.metadata.labels or {})]
 
 
+def tpu_nodes():
+    return client.CoreV1Api().list_node(label_selector="cloud.google.com/gke-tpu-topology=2x2").items
+
+
 def variables(namespace, **extra):
     base = {"llmd_xks_namespace": namespace, "llmd_xks_accelerator": ACCELERATOR,
             "llmd_xks_models": [{"name": "qwen", "id": "Qwen/Qwen3-0.6B"}], "llmd_xks_wait_timeout": 120,
@@ -229,9 +233,9 @@ def test_target_never_ready_rolls_back(cluster, namespace):
     before = _source_state(namespace)
     assert ("llminferenceservices", "qwen") in before
     with ServingMonitor(cluster, namespace) as monitor:
-        # three TPU replicas, but the local cluster has two TPU nodes: the target can never be ready
+        # one TPU replica more than the local cluster has TPU nodes: the target can never be ready
         run, seconds = migrate(cluster, namespace, "istio_kserve", "gateway_api_llmd", migrate_to_accelerator="tpu-v6e-4t",
-                               migrate_to_replicas=3, migrate_timeout=20)
+                               migrate_to_replicas=len(tpu_nodes()) + 1, migrate_timeout=20)
     report("rollback (target never ready)", seconds, monitor.longest_gap())
     assert run.rc != 0
     assert "was rolled back" in run.output and "Insufficient google.com/tpu" in run.output, run.output[-3000:]

@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 
 from ansible_task import COLLECTIONS, REPO, ansible_env
 from playbook import run_playbook
+from waiting import scaled
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ def test_molecule_scenario(cluster, scenario):
     env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, PATH=os.path.dirname(sys.executable) + os.pathsep + env["PATH"],
                ANSIBLE_FORCE_COLOR="false", NO_COLOR="1", PY_COLORS="0")
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "molecule"), "test", "-s", scenario],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1500, check=False)
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=scaled(1500), check=False)
     output = proc.stdout + proc.stderr
     failed = [line for line in output.splitlines() if "fatal:" in line or "FAILED" in line or "CRITICAL" in line]
     assert proc.returncode == 0, "molecule test -s %s failed:\n%s\n%s" % (scenario, "\n".join(failed[:20]), output[-3000:])

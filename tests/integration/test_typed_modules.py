@@ -192,4 +192,4 @@ def test_unreachable_cluster_is_a_clear_error(tmp_path):
         "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
         "users: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n")
     result = run_task(str(kubeconfig), "llmd.xks.inference_pool_info", dict(namespace="x"))
-    assert result.get("failed") and "Cannot reach the Kubernetes API" in result["msg"]
+    assert result.get("failed") and "The Kubernetes API at https://127.0.0.1:1 refused or failed the connection" in result["msg"]

@@ -14,7 +14,7 @@ import pytest
 
 kubernetes = pytest.importorskip("kubernetes")
 
-from ansible_collections.llmd.xks.plugins.module_utils._client import KubeClient, UnreachableError  # noqa: E402
+from ansible_collections.llmd.xks.plugins.module_utils._client import ApiError, KubeClient, UnreachableError  # noqa: E402
 from ansible_collections.llmd.xks.plugins.module_utils import _kubernetes_core  # noqa: E402
 
 
@@ -72,6 +72,60 @@ def html_port():
 
     threading.Thread(target=serve, daemon=True).start()
     yield listener.getsockname()[1]
+    listener.close()
+
+
+def scripted_server(responses):
+    """Answers the n-th request with responses[n] (status, headers, body); records each request line."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen = []
+
+    def serve():
+        for status, headers, body in responses:
+            try:
+                conn = listener.accept()[0]
+            except OSError:
+                return
+            seen.append(conn.recv(65536).split(b"\r\n", 1)[0].decode())
+            extra = "".join("%s: %s\r\n" % item for item in headers.items())
+            conn.sendall(("HTTP/1.1 %s X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n"
+                          % (status, len(body), extra)).encode() + body)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, seen
+
+
+STORAGE_INITIALIZING = b'{"kind":"Status","status":"Failure","message":"storage is (re)initializing","reason":"TooManyRequests","code":429}'
+
+
+def test_a_restarting_server_is_retried_after_the_time_it_asks_for():
+    listener, seen = scripted_server([(429, {"Retry-After": "1"}, STORAGE_INITIALIZING),
+                                      (429, {"Retry-After": "0"}, STORAGE_INITIALIZING),
+                                      (200, {}, b'{"kind":"NamespaceList","items":[]}')])
+    client = client_for(listener.getsockname()[1], request_timeout=5)
+    started = time.monotonic()
+    assert client.get("/api/v1/namespaces") == {"kind": "NamespaceList", "items": []}
+    assert 0.9 <= time.monotonic() - started < 5
+    assert seen == ["GET /api/v1/namespaces HTTP/1.1"] * 3 and client.requests == 3
+    listener.close()
+
+
+def test_a_429_without_retry_after_is_an_api_error_at_once():
+    listener, seen = scripted_server([(429, {}, STORAGE_INITIALIZING), (200, {}, b"{}")])
+    with pytest.raises(ApiError) as raised:
+        client_for(listener.getsockname()[1], request_timeout=5).get("/api/v1/namespaces")
+    assert raised.value.status == 429 and "storage is (re)initializing" in str(raised.value) and len(seen) == 1
+    listener.close()
+
+
+def test_retries_stop_after_ten_tries():
+    listener, seen = scripted_server([(503, {"Retry-After": "0"}, b'{"message":"unavailable"}')] * 11)
+    with pytest.raises(ApiError) as raised:
+        client_for(listener.getsockname()[1], request_timeout=5).get("/version")
+    assert raised.value.status == 503 and len(seen) == 10
     listener.close()
 
 
