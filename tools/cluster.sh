@@ -21,6 +21,9 @@ REPO=$(cd "$HERE/.." && pwd)
 # shellcheck source=tools/versions.env
 source "$HERE/versions.env"
 CACHE=${LLMD_XKS_CACHE:-$HOME/.cache/llmd-xks}
+# One PKI and the etcd snapshots, shared by every state dir of this user (clones, CI, pytest-xdist workers):
+# a cold bootstrap runs once per input change, not once per clone or worker.
+SHARED_STATE=$CACHE/cluster
 STATE=${LLMD_XKS_STATE:-$REPO/.cache/cluster}
 PKI=$STATE/pki
 RUN=$STATE/run
@@ -95,6 +98,9 @@ mkcert() {  # name subject ext-lines...
 }
 
 ensure_pki() {
+  if [ ! -s "$PKI/ca.crt" ] && [ -s "$SHARED_STATE/pki/ca.crt" ]; then
+    mkdir -p "$STATE"; cp -a "$SHARED_STATE/pki" "$PKI"; rm -f "$KUBECONFIG_FILE"
+  fi
   if ! { [ -s "$PKI/ca.crt" ] && [ -s "$PKI/apiserver.crt" ] && [ -s "$PKI/admin.crt" ] && [ -s "$PKI/sa.pub" ]; }; then
     log "creating PKI in $PKI"
     rm -rf "$PKI"; mkdir -p "$PKI"; chmod 700 "$PKI"
@@ -291,10 +297,17 @@ cmd_up() {
 
   # etcd data: a fresh copy of a snapshot taken right after the static bootstrap (CRDs, presets,
   # GatewayClasses, Nodes), keyed by a hash of everything that goes into it. Cold: build it once.
-  local key snap
+  # The shared snapshot serves a state dir whose PKI is the shared one; the lock makes a second cluster that
+  # starts cold at the same time wait for the first one's snapshot instead of bootstrapping too.
+  local key snap shared=""
   key=$(snapshot_key); snap=$STATE/snapshots/etcd-$key
+  mkdir -p "$SHARED_STATE"
+  exec 8>"$SHARED_STATE/.bootstrap.lock"; flock 8
+  cmp -s "$PKI/ca.crt" "$SHARED_STATE/pki/ca.crt" && shared=1
+  [ -d "$snap" ] || { [ -n "$shared" ] && [ -d "$SHARED_STATE/etcd-$key" ] && snap=$SHARED_STATE/etcd-$key; }
   if [ -d "$snap" ]; then
     cp -a "$snap" "$STATE/etcd"
+    flock -u 8
     start_etcd_apiserver
     log "etcd restored from snapshot $key; apiserver ready after $((SECONDS - t0)) s"
   else
@@ -304,9 +317,18 @@ cmd_up() {
     stop kube-apiserver; stop etcd
     rm -rf "$STATE/snapshots"; mkdir -p "$STATE/snapshots"
     cp -a "$STATE/etcd" "$snap.tmp" && mv "$snap.tmp" "$snap"
+    if [ ! -s "$SHARED_STATE/pki/ca.crt" ]; then
+      rm -rf "$SHARED_STATE/pki.tmp"; cp -a "$PKI" "$SHARED_STATE/pki.tmp" && mv -T "$SHARED_STATE/pki.tmp" "$SHARED_STATE/pki"
+      shared=1
+    fi
+    if [ -n "$shared" ]; then
+      rm -rf "$SHARED_STATE"/etcd-*; cp -a "$snap" "$SHARED_STATE/etcd-$key.tmp" && mv -T "$SHARED_STATE/etcd-$key.tmp" "$SHARED_STATE/etcd-$key"
+    fi
+    flock -u 8
     log "etcd snapshot $key saved after $((SECONDS - t0)) s"
     start_etcd_apiserver
   fi
+  exec 8>&-
 
   # --node-monitor-grace-period=10m: kwok nodes cannot fail, but a kube-apiserver restart (tests/integration/
   # test_faults.py) misses lease renewals; with the default 50 s the node lifecycle controller marks every node

@@ -8,11 +8,13 @@ converge must change nothing), check mode, verify (pods Running on the profile's
 and pools accepted, exactly the objects the plan lists), destroy (only the pattern's objects go).
 """
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
+import yaml
 from kubernetes import client as k8s
 
 from ansible_task import COLLECTIONS, REPO, ansible_env
@@ -32,13 +34,33 @@ def test_every_stack_pattern_and_accelerator_kind_has_a_scenario():
             assert kinds == ({"gpu"} if pattern == 4 else {"tpu", "gpu"}), (stack, pattern, kinds)
 
 
+def scenario_namespace(scenario):
+    with open(os.path.join(REPO, "molecule", scenario, "molecule.yml")) as handle:
+        return json.loads(yaml.safe_load(handle)["ansible"]["env"]["LLMD_XKS_SCENARIO"])["namespace"]
+
+
+def remove_namespace(name):
+    """Delete the namespace and its Pods now (the accelerator-leak check after the test waits for them)."""
+    core = k8s.CoreV1Api()
+    for call in (lambda: core.delete_collection_namespaced_pod(name, grace_period_seconds=0), lambda: core.delete_namespace(name)):
+        try:
+            call()
+        except k8s.exceptions.ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+@pytest.mark.budget(240)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(cluster, scenario):
     env = ansible_env(cluster.kubeconfig)
     env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, PATH=os.path.dirname(sys.executable) + os.pathsep + env["PATH"],
                ANSIBLE_FORCE_COLOR="false", NO_COLOR="1", PY_COLORS="0")
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "molecule"), "test", "-s", scenario],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=scaled(1500), check=False)
+    try:
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "molecule"), "test", "-s", scenario],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=scaled(1500), check=False)
+    finally:
+        remove_namespace(scenario_namespace(scenario))  # the scenario's destroy did not run if molecule was killed
     output = proc.stdout + proc.stderr
     failed = [line for line in output.splitlines() if "fatal:" in line or "FAILED" in line or "CRITICAL" in line]
     assert proc.returncode == 0, "molecule test -s %s failed:\n%s\n%s" % (scenario, "\n".join(failed[:20]), output[-3000:])
