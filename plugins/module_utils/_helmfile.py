@@ -197,6 +197,22 @@ def state_values_set_arg(key, value):
 
 
 DEFAULT_COMMAND_TIMEOUT = 300
+FALSE_WORDS = ("false", "no", "0", "off", "n")
+
+
+def bearer_token_environment(environ):
+    """helm's settings for AWX's Kubernetes bearer-token credential (E(K8S_AUTH_HOST), E(K8S_AUTH_API_KEY),
+    E(K8S_AUTH_SSL_CA_CERT), E(K8S_AUTH_VERIFY_SSL)), which kubernetes.core reads and helm does not: the
+    E(HELM_KUBE*) variables, so that the token is in no command line. Empty without a host and a token."""
+    host, token = environ.get("K8S_AUTH_HOST"), environ.get("K8S_AUTH_API_KEY")
+    if not (host and token):
+        return {}
+    env = {"HELM_KUBEAPISERVER": host, "HELM_KUBETOKEN": token}
+    if environ.get("K8S_AUTH_SSL_CA_CERT"):
+        env["HELM_KUBECAFILE"] = os.path.expanduser(environ["K8S_AUTH_SSL_CA_CERT"])
+    if str(environ.get("K8S_AUTH_VERIFY_SSL", "")).strip().lower() in FALSE_WORDS:
+        env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] = "true"
+    return env
 
 
 def run_with_deadline(argv, env, cwd, timeout):
@@ -237,7 +253,10 @@ class Helmfile(object):
     def _environment(self):
         params = self.params
         env = {"HELM_DIFF_COLOR": "false", "HELMFILE_UPGRADE_NOTICE_DISABLED": "true"}
-        kubeconfig = params.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
+        # the option first; then, as kubernetes.core, a host with a token before K8S_AUTH_KUBECONFIG
+        bearer = {} if params.get("kubeconfig") else bearer_token_environment(os.environ)
+        kubeconfig = params.get("kubeconfig") or (None if bearer else os.environ.get("K8S_AUTH_KUBECONFIG"))
+        env.update(bearer)
         if kubeconfig:
             env["KUBECONFIG"] = os.path.expanduser(kubeconfig)
         if params.get("helm_plugins"):

@@ -113,6 +113,10 @@ options:
     description:
       - Kubeconfig file for helm, passed as E(KUBECONFIG). Defaults to E(K8S_AUTH_KUBECONFIG), then to the
         E(KUBECONFIG) of the environment.
+      - Without this option, E(K8S_AUTH_HOST) with E(K8S_AUTH_API_KEY) (what AWX's Kubernetes bearer-token credential
+        injects) win over E(K8S_AUTH_KUBECONFIG), as in kubernetes.core; they reach helm, with E(K8S_AUTH_SSL_CA_CERT)
+        and E(K8S_AUTH_VERIFY_SSL), as E(HELM_KUBEAPISERVER), E(HELM_KUBETOKEN), E(HELM_KUBECAFILE) and
+        E(HELM_KUBEINSECURE_SKIP_TLS_VERIFY) (the token is in no command line).
     type: path
   kube_context:
     description:

@@ -96,6 +96,7 @@ def main():
     state = load()
     state.setdefault("calls", []).append({"argv": [tool] + argv, "env": {
         k: os.environ.get(k) for k in ("KUBECONFIG", "HELM_PLUGINS", "RELEASE_NAME_POSTFIX", "HELM_DIFF_COLOR")}})
+    state["calls"][-1]["env"].update((k, v) for k, v in os.environ.items() if k.startswith("HELM_KUBE"))
     save(state)
     if tool == "helm":
         if argv[:1] == ["list"]:

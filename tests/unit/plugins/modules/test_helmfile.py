@@ -57,8 +57,9 @@ def fake(tmp_path, monkeypatch):
         {"name": "other", "chart": "./charts/demo", "labels": "tier:db"},
     ], "installed": {}}))
     monkeypatch.setenv("FAKE_HELM_STATE", str(state))
-    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
-    monkeypatch.delenv("K8S_AUTH_CONTEXT", raising=False)
+    for name in ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "K8S_AUTH_SSL_CA_CERT",
+                 "K8S_AUTH_VERIFY_SSL"):
+        monkeypatch.delenv(name, raising=False)
     helmfile = tmp_path / "helmfile.yaml"
     helmfile.write_text("releases:\n- name: demo\n  chart: ./charts/demo\n  values: [values/demo.yaml]\n")
     (tmp_path / "values").mkdir()
@@ -228,6 +229,30 @@ def test_k8s_auth_kubeconfig_is_honoured(fake, run_module, monkeypatch):
     call = [c for c in fake.state()["calls"] if c["argv"][0] == "helmfile"][0]
     assert call["env"]["KUBECONFIG"] == "/from/env"
     assert call["argv"][call["argv"].index("--kube-context") + 1] == "envctx"
+
+
+def test_the_bearer_token_credential_reaches_helm_in_its_environment(fake, run_module, monkeypatch):
+    """AWX's Kubernetes credential injects K8S_AUTH_HOST/API_KEY/SSL_CA_CERT/VERIFY_SSL and no kubeconfig."""
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("K8S_AUTH_HOST", "https://127.0.0.1:6443")
+    monkeypatch.setenv("K8S_AUTH_API_KEY", "sa-token-value")
+    monkeypatch.setenv("K8S_AUTH_SSL_CA_CERT", "/private/env/k8s-ca.crt")
+    monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "True")
+    run_module(module, dict(fake.args), check_mode=True)
+    calls = [c for c in fake.state()["calls"] if c["argv"][0] in ("helm", "helmfile")]
+    assert calls and all(c["env"]["HELM_KUBEAPISERVER"] == "https://127.0.0.1:6443" and c["env"]["HELM_KUBETOKEN"] ==
+                         "sa-token-value" and c["env"]["HELM_KUBECAFILE"] == "/private/env/k8s-ca.crt" for c in calls)
+    assert not [c for c in calls if "HELM_KUBEINSECURE_SKIP_TLS_VERIFY" in c["env"] or "sa-token-value" in c["argv"]]
+    monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "False")
+    run_module(module, dict(fake.args), check_mode=True)
+    assert fake.state()["calls"][-1]["env"]["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] == "true"
+    # as in kubernetes.core, the host and token win over K8S_AUTH_KUBECONFIG; the module's own option wins over both
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "/from/env")
+    run_module(module, dict(fake.args), check_mode=True)
+    assert fake.state()["calls"][-1]["env"]["KUBECONFIG"] is None
+    run_module(module, dict(fake.args, kubeconfig="/k/config"), check_mode=True)
+    last = fake.state()["calls"][-1]["env"]
+    assert last["KUBECONFIG"] == "/k/config" and "HELM_KUBETOKEN" not in last
 
 
 def test_sync_command(fake, run_module):
