@@ -8,7 +8,8 @@
 Endpoints: ``GET /v1/models``, ``POST /v1/completions``, ``POST /v1/chat/completions`` (streaming SSE and
 non-streaming), ``GET /metrics`` (Prometheus text with vLLM's metric names), ``GET /health``, and for tests
 ``GET /sim/stats`` (the simulator's own timing error), ``POST /sim/config`` (change options at run time) and
-``POST /sim/reset`` (clear counters, stats and the prefix cache).
+``POST /sim/reset`` (clear counters, stats and the prefix cache). ``--route-prefix /ns/name`` serves them under
+that prefix too, as a gateway that rewrites it would (KServe's ``/<namespace>/<name>/v1/...``).
 
 Behaviour, all deterministic (``--seed``):
 
@@ -802,9 +803,12 @@ class Connection(object):
 class HttpServer(object):
     """Serves a Simulator's routes: ``await server.start(host, port)``, then ``server.port``; ``server.close()``."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, route_prefixes=()):
         self.sim = sim
         self.routes = sim.routes()
+        # served under each prefix too, as a gateway route that rewrites the prefix to / would (KServe's
+        # /<namespace>/<name>/v1/... on the istio_kserve stack)
+        self.route_prefixes = sorted((p.rstrip("/") for p in route_prefixes if p.strip("/")), key=len, reverse=True)
         self.connections = set()
         self.loop = self.sock = None
         self.port = None
@@ -837,6 +841,10 @@ class HttpServer(object):
     def dispatch(self, conn, request):
         if self.sim.timers.fd >= 0:
             self.sim.timers.run_due()
+        for prefix in self.route_prefixes:
+            if request.path.startswith(prefix + "/"):
+                request.path = request.path[len(prefix):]
+                break
         handler = self.routes.get((request.method, request.path))
         if handler is None:
             known = [method for method, path in self.routes if path == request.path]
@@ -863,6 +871,9 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed when ready)")
     parser.add_argument("--model", action="append", dest="models",
                         help="a served model name; repeat for several (default: sim-model)")
+    parser.add_argument("--route-prefix", action="append", dest="route_prefixes", default=[],
+                        help="also serve every route under this path prefix, e.g. /llm-d/model (KServe's URL shape); "
+                             "repeat for several")
     for name, default in sorted(DEFAULTS.items()):
         flag = "--" + name.replace("_", "-")
         if isinstance(default, bool):
@@ -875,7 +886,7 @@ def parse_args(argv=None):
 async def serve(args):
     options = dict((k, getattr(args, k)) for k in DEFAULTS)
     sim = Simulator(args.models or ["sim-model"], **options)
-    server = await HttpServer(sim).start(args.host, args.port)
+    server = await HttpServer(sim, args.route_prefixes).start(args.host, args.port)
     gc.freeze()  # what exists now lives as long as the process: keep full collections short (20 ms otherwise)
     print("inference-sim ready at http://%s:%d models=%s" % (args.host, server.port, ",".join(sim.models)),
           flush=True)

@@ -15,11 +15,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import inference_sim  # noqa: E402
 
 
-def run_with_sim(scenario, models=("sim-a", "sim-b"), **options):
+def run_with_sim(scenario, models=("sim-a", "sim-b"), route_prefixes=(), **options):
     """Start the simulator with options, run scenario(session, base_url, sim) and return its result."""
     async def main():
         sim = inference_sim.Simulator(models, **options)
-        server = await inference_sim.HttpServer(sim).start("127.0.0.1", 0)
+        server = await inference_sim.HttpServer(sim, route_prefixes).start("127.0.0.1", 0)
         try:
             async with aiohttp.ClientSession() as session:
                 return await scenario(session, "http://127.0.0.1:%d" % server.port, sim)
@@ -46,6 +46,17 @@ def metric(text, name, model):
     """The sum of the samples of name for model (over the other labels), None when there is none."""
     found = re.findall(r'^%s\{[^}]*model_name="%s"[^}]*\} (\S+)$' % (re.escape(name), model), text, re.M)
     return sum(float(v) for v in found) if found else None
+
+
+def test_routes_under_a_prefix_as_behind_kserves_rewrite():
+    async def scenario(session, url, sim):
+        found = []
+        for path in ("/llm-d/model/v1/completions", "/v1/completions", "/other/v1/completions", "/llm-d/modelx/v1/completions"):
+            async with session.post(url + path, json={"model": "sim-a", "prompt": "a b", "max_tokens": 2}) as resp:
+                found.append(resp.status)
+        return found
+    assert run_with_sim(scenario, route_prefixes=["/llm-d/model/"]) == [200, 200, 404, 404]
+    assert inference_sim.parse_args(["--route-prefix", "/a/b", "--route-prefix", "/c/d"]).route_prefixes == ["/a/b", "/c/d"]
 
 
 def test_chat_stream_role_chunk_usage_and_done():
