@@ -143,13 +143,33 @@ def test_survey_choices_match_the_data(aap, accelerators):
     stacks = list(STACKS)
     assert specs["preflight"]["preflight_stack"]["choices"] == stacks
     patterns = ["1", "2", "3", "4"]
-    expected = {"llmd_xks_stack": stacks, "llmd_xks_accelerator": accelerators, "llmd_xks_pattern": patterns}
+    expected = {"llmd_xks_stack": stacks, "llmd_xks_accelerator": accelerators, "llmd_xks_pattern": patterns,
+                "llmd_xks_migrate_from": specs["migrate"]["migrate_from"]["choices"],
+                "llmd_xks_migrate_to": specs["migrate"]["migrate_to"]["choices"]}
     for item, survey in _surveys(aap):
         for question in survey["spec"]:
             if question["variable"] in expected:
                 want = expected[question["variable"]]
                 assert sorted(question["choices"]) == sorted(want), (item["name"], question["variable"])
                 assert question["default"] in question["choices"]
+
+
+def test_what_a_pattern_template_deploys_its_teardown_and_migrate_templates_find(aap):
+    """teardown names the LLMInferenceServices from llmd_xks_models and migrate renders the source from it: both must
+    take the model the way the pattern templates do, or they miss what a pattern template deployed."""
+    templates = dict((t["name"], t) for t in aap["controller_templates"])
+    for name in ("llmd-xks pattern1", "llmd-xks pattern3", "llmd-xks pattern4", "llmd-xks teardown", "llmd-xks migrate",
+                 "llmd-xks benchmark"):
+        template = templates[name]
+        assert template["extra_vars"]["llmd_xks_models"] == templates["llmd-xks pattern1"]["extra_vars"]["llmd_xks_models"]
+        model = [q for q in template["survey"]["spec"] if q["variable"] == "llmd_xks_model_id"]
+        assert model and model[0]["default"] == "Qwen/Qwen3-0.6B", name
+
+
+def test_every_inventory_directory_is_an_awx_inventory(aap):
+    paths = sorted(s["source_path"] for s in aap["controller_inventory_sources"])
+    assert paths == sorted("inventories/%s/hosts.yml" % d for d in os.listdir(os.path.join(REPO, "inventories"))
+                           if os.path.isfile(os.path.join(REPO, "inventories", d, "hosts.yml")))
 
 
 def test_credentials_hold_no_secret_in_clear(aap):
