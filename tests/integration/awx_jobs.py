@@ -6,7 +6,11 @@ What AWX does for a job, and what this does in its place:
 * project: the repository is the project directory (AWX checks it out into the job's private data dir);
 * inventory: the ``source_path`` of the template's inventory source in aap/inventories.yml (AWX imports that file
   with the group_vars beside it);
-* extra variables: the template's ``extra_vars``, then the survey's defaults, then the launch answers;
+* extra variables: the template's ``extra_vars``, then the survey's defaults, then (in a workflow) the node's
+  ``extra_data`` and the workflow's survey answers and launch variables, then the launch's variables, then its survey
+  answers. As AWX, a launch is refused (``LaunchRefused``) when it passes variables to a template that does not ask
+  for them (``ask_variables_on_launch``), answers a question the survey does not have, or answers a multiple-choice
+  question with something that is not a choice;
 * credentials, injected as their types say: the built-in "OpenShift or Kubernetes API Bearer Token" as
   ``K8S_AUTH_HOST``/``K8S_AUTH_API_KEY``/``K8S_AUTH_VERIFY_SSL``/``K8S_AUTH_SSL_CA_CERT`` (a file), the built-in
   "Google Compute Engine" as a service-account key file with ``GCP_AUTH_KIND=serviceaccount``,
@@ -15,6 +19,9 @@ What AWX does for a job, and what this does in its place:
 * a workflow runs its nodes from the roots, following ``success_nodes``/``failure_nodes``/``always_nodes``, with the
   workflow's survey answers and each node's ``extra_data``.
 The job environment does not inherit the test process's Kubernetes or GCP settings: only what the credentials inject.
+What the execution environment brings is on the job's PATH (helm and helmfile, tools/tool-path.sh) and in its
+environment (``LLMD_XKS_SHARED``, ``LLMD_XKS_CHARTS_DIR``: where the local inventory finds its offline sources, what an
+AWX administrator sets in the job settings' extra environment variables).
 """
 
 import glob
@@ -27,6 +34,8 @@ import time
 import ansible_runner
 import jinja2
 import yaml
+
+from ansible_task import _tool_dirs, charts_dir, shared_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INHERITED_AWAY = ("K8S_AUTH_", "KUBECONFIG", "GCP_", "GOOGLE_", "LLMD_XKS_GCP_", "HTTPS_PROXY", "https_proxy",
@@ -56,6 +65,25 @@ def _render(value, context):
     if isinstance(value, list):
         return [_render(v, context) for v in value]
     return value
+
+
+class LaunchRefused(Exception):
+    """What AWX answers with a 400 to a launch request."""
+
+
+def check_launch(template, answers, extra_vars):
+    """Refuse what AWX refuses: variables the template does not ask for, answers to no question, a choice not offered."""
+    if extra_vars and not template.get("ask_variables_on_launch"):
+        raise LaunchRefused("%s: variables %s given at launch, but the template does not ask for variables on launch"
+                            % (template["name"], sorted(extra_vars)))
+    questions = dict((q["variable"], q) for q in template["survey"]["spec"]) if template.get("survey_enabled") else {}
+    for variable, value in (answers or {}).items():
+        question = questions.get(variable)
+        if question is None:
+            raise LaunchRefused("%s: %s is not a question of its survey (%s)" % (template["name"], variable,
+                                                                                 ", ".join(sorted(questions)) or "none"))
+        if question["type"] == "multiplechoice" and value not in question["choices"]:
+            raise LaunchRefused("%s: %r is not a choice of %s (%s)" % (template["name"], value, variable, question["choices"]))
 
 
 class Job(object):
@@ -140,8 +168,12 @@ class Awx(object):
             secrets = [inputs[f] for f in secret_fields if inputs.get(f)]
         return env, extra, secrets
 
-    def launch(self, name, answers=None, extra_data=None, inventory=None, credentials=None):
+    def launch(self, name, answers=None, extra_data=None, inventory=None, credentials=None, extra_vars=None,
+               workflow_vars=None):
+        """One job: ``answers`` to the survey, ``extra_vars`` at launch (the template must ask for them);
+        ``extra_data`` and ``workflow_vars`` are what a workflow node passes (no prompt involved)."""
         template = self._template(name)
+        check_launch(template, answers, extra_vars)
         ident = "%02d-%s" % (len(self.jobs) + 1, name.replace(" ", "-"))
         private_dir = os.path.join(self.workdir, ident)
         os.makedirs(private_dir)
@@ -151,6 +183,8 @@ class Awx(object):
                 if "default" in question:
                     extravars[question["variable"]] = question["default"]
         extravars.update(extra_data or {})
+        extravars.update(workflow_vars or {})
+        extravars.update(extra_vars or {})
         extravars.update(answers or {})
         extravars.update(awx_job_id=len(self.jobs) + 1, awx_job_template_name=name, tower_job_id=len(self.jobs) + 1)
         envvars = dict(self.env)
@@ -162,8 +196,9 @@ class Awx(object):
             secrets.extend(values)
         envvars.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".cache", "collections"),
                        ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                       ANSIBLE_LOCALHOST_WARNING="false", HOME=private_dir,
-                       PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+                       ANSIBLE_LOCALHOST_WARNING="false", HOME=private_dir, LLMD_XKS_SHARED=shared_dir(),
+                       LLMD_XKS_CHARTS_DIR=os.environ.get("LLMD_XKS_CHARTS_DIR") or charts_dir(),
+                       PATH=os.pathsep.join([os.path.dirname(sys.executable)] + _tool_dirs() + [os.environ.get("PATH", "")]))
         saved = dict((k, v) for k, v in os.environ.items() if k.startswith(INHERITED_AWAY))
         for key in saved:
             del os.environ[key]
@@ -180,20 +215,24 @@ class Awx(object):
         self.jobs.append(job)
         return job
 
-    def launch_workflow(self, name, answers=None):
+    def launch_workflow(self, name, answers=None, extra_vars=None):
+        """Every node from the roots along the edges of its outcome; the workflow's survey answers and launch variables
+        reach every node whatever the node's template asks for (as AWX passes a workflow job's extra_vars on)."""
         workflow = next(w for w in self.aap["controller_workflows"] if w["name"] == name)
+        check_launch(workflow, answers, extra_vars)
         nodes = dict((n["identifier"], n) for n in workflow["simplified_workflow_nodes"])
         children = set(c for n in nodes.values() for key in ("success_nodes", "failure_nodes", "always_nodes")
                        for c in n.get(key) or [])
         defaults = dict((q["variable"], q["default"]) for q in workflow["survey"]["spec"] if "default" in q) \
             if workflow.get("survey_enabled") else {}
-        answers = dict(defaults, **(answers or {}))
+        passed = dict(defaults, **(extra_vars or {}))
+        passed.update(answers or {})
         queue = [n for n in nodes if n not in children]
         ran = []
         while queue:
             identifier = queue.pop(0)
             node = nodes[identifier]
-            job = self.launch(node["unified_job_template"], answers=answers, extra_data=node.get("extra_data"),
+            job = self.launch(node["unified_job_template"], extra_data=node.get("extra_data"), workflow_vars=passed,
                               inventory=self.inventory or workflow.get("inventory"))
             ran.append((identifier, job))
             edge = "success_nodes" if job.status == "successful" else "failure_nodes"
