@@ -8,8 +8,8 @@ Launched (CPU is scarce, each job is a whole ansible-playbook; docs/aap.md has t
 * ``llmd-xks preflight`` with the Kubernetes bearer-token credential against the local cluster, one answer not
   the default (``preflight_fail_on_error: "false"``);
 * the workflow ``llmd-xks deploy pattern1`` on the gke-tpu inventory with its survey defaults: preflight fails (no
-  Hugging Face token Secret nor token in that inventory, GCP rows from the fake) and the workflow stops there (no
-  failure edge), as AWX would;
+  Hugging Face token nor Secret in that inventory; the fake GCP project has no GKE cluster nor proxy-only subnet) and
+  the workflow stops there (no failure edge), as AWX would;
 * on the inventory ``llmd-xks local`` (inventories/local, chosen at launch: every template asks for the inventory),
   whose group_vars point the platform's sources at local copies (the template takes no launch variables; an offline
   site keeps its mirrors in its inventory the same way) and the llm-d charts at LLMD_XKS_CHARTS_DIR:
