@@ -15,9 +15,11 @@
 * Waits scale with the slowdown measured once at the start (tests/integration/waiting.py), exported as
   ``LLMD_XKS_TEST_SLOWDOWN`` to the workers and to every ansible-playbook they start.
 * Budgets: ``@pytest.mark.budget(seconds)`` (default DEFAULT_BUDGET) is what a test may take on a quiet
-  machine; the session ends with the slowest tests beside their budgets (a report, not a failure).
+  machine; the session ends with the slowest tests beside their budgets (a report, not a failure), and
+  writes every test's figure to .cache/test-durations.json.
 """
 import fcntl
+import json
 import os
 import re
 import subprocess
@@ -79,6 +81,8 @@ def pytest_terminal_summary(terminalreporter):
         budget = entry["budget"] * factor
         note = "  OVER BUDGET" if entry["seconds"] > budget else ""
         terminalreporter.write_line("%8.1f s  budget %6.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid, note))
+    with open(os.path.join(REPO, ".cache", "test-durations.json"), "w") as handle:
+        json.dump(dict(ranked), handle, indent=1)
     over = [n for n, e in durations.items() if e["seconds"] > e["budget"] * factor]
     terminalreporter.write_line("%d tests, %.0f s in all; %d over budget" % (
         len(durations), sum(e["seconds"] for e in durations.values()), len(over)))

@@ -34,7 +34,7 @@ from waiting import WaitTimeout, scaled, wait_for
 from ansible_collections.llmd.xks.plugins.module_utils._patterns import plan
 
 # one worker runs the whole module: its fault table (fault_table) is written once, from all the rows
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("faults")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("faults"), pytest.mark.budget(180)]
 
 STATE = os.environ.get("LLMD_XKS_STATE", os.path.join(REPO, ".cache", "cluster"))
 TABLE = os.path.join(REPO, ".cache", "fault-table.md")

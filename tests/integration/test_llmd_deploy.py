@@ -17,7 +17,7 @@ from kubernetes import client
 
 from playbook import run_playbook
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.budget(180)]
 
 TOKEN = "hf_canary_llmd_chart_test_9f3c2a"
 

@@ -25,7 +25,7 @@ from playbook import run_playbook
 from ansible_collections.llmd.xks.plugins.module_utils._client import KubeClient
 from ansible_collections.llmd.xks.plugins.module_utils._stack_info import describe
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.budget(240)]
 
 ACCELERATOR = "nvidia-h100-80gb"  # 2 nodes x 8 GPUs: room for a pattern-3 source and target side by side
 

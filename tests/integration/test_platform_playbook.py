@@ -1,7 +1,8 @@
 # Copyright (c) 2026, llmd.xks contributors
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """playbooks/platform.yml for each stack against the local cluster: converges, a second run changes nothing
-(timed: the no-change figure), check mode changes nothing. Timings go to .cache/platform-timings.json."""
+(timed: the no-change figure). Timings go to .cache/platform-timings.json. Check mode is each role's contract and
+is run per role in test_platform_roles.py (converge, no-change re-run, check mode), not a third time here."""
 
 import json
 import os
@@ -36,6 +37,7 @@ def record(stack, seconds):
         json.dump(data, handle, indent=1, sort_keys=True)
 
 
+@pytest.mark.budget(300)
 @pytest.mark.parametrize("stack", ["istio_kserve", "kserve_gke_gateway", "gateway_api_llmd"])
 def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):
     extra = stack_vars(stack)
@@ -46,8 +48,6 @@ def test_platform_stack_converges_then_changes_nothing(kubeconfig, stack):
     second = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra)
     assert not second.failed and second.changed == 0, second.explain()
     record(stack, second.elapsed)
-    check = run_playbook(kubeconfig, playbook=PLAYBOOK, extra_vars=extra, check=True)
-    assert not check.failed and check.changed == 0, check.explain()
     if stack == "kserve_gke_gateway":  # the GKE preset has no route timeouts; put the upstream preset back after
         assert "timeouts" not in json.dumps(_router_route(kubeconfig))
         restore = run_playbook(kubeconfig, roles=["kserve"], extra_vars=local_sources())
