@@ -53,7 +53,9 @@ endif
 test: ## THE test command: set-up, then units sanity lint build docs changelog tools integration
 	@$(GATE) --reset
 	@$(MAKE) setup
-	@status=0; $(MAKE) -k SETUP_DONE=1 $(GATES) || status=$$?; $(GATE) --summary && exit $$status
+	@rm -f .cache/test-durations.json
+	@status=0; $(MAKE) -k SETUP_DONE=1 $(GATES) || status=$$?; $(GATE) --summary || status=1; \
+		python3 tools/slowest_tests.py; exit $$status
 
 units: setup ## Unit tests (pytest tests/unit and tests/tools)
 	@$(GATE) --no-tests-ok units env PYTHONPATH=$(COLLECTIONS) \

@@ -82,7 +82,7 @@ def pytest_terminal_summary(terminalreporter):
         note = "  OVER BUDGET" if entry["seconds"] > budget else ""
         terminalreporter.write_line("%8.1f s  budget %6.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid, note))
     with open(os.path.join(REPO, ".cache", "test-durations.json"), "w") as handle:
-        json.dump(dict(ranked), handle, indent=1)
+        json.dump(dict(ranked, _slowdown={"seconds": factor}), handle, indent=1)
     over = [n for n, e in durations.items() if e["seconds"] > e["budget"] * factor]
     terminalreporter.write_line("%d tests, %.0f s in all; %d over budget" % (
         len(durations), sum(e["seconds"] for e in durations.values()), len(over)))
