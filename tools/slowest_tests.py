@@ -28,8 +28,8 @@ def main(argv=None):
     print("\nthe %d slowest integration tests (budget x slowdown %.2f):" % (min(args.top, len(ranked)), factor))
     for nodeid, entry in ranked[:args.top]:
         budget = entry["budget"] * factor
-        print("%8.1f s  budget %5.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid,
-                                                     "  OVER BUDGET" if entry["seconds"] > budget else ""))
+        note = "  OVER BUDGET" if entry["seconds"] > budget else ""
+        print("%8.1f s  budget %5.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid, note))
     over = sum(1 for e in durations.values() if e["seconds"] > e["budget"] * factor)
     print("%d tests, %.0f s of test time; %d over budget" % (len(durations), sum(e["seconds"] for e in durations.values()), over))
     return 0

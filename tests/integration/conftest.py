@@ -23,7 +23,6 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 

@@ -282,8 +282,8 @@ class Simulator(object):
     def served(self):
         with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
             text = resp.read().decode()
-        return sum(float(v) for v in re.findall(r'^vllm:request_success_total\{[^}]*model_name="%s"[^}]*\} (\S+)$'
-                                                 % re.escape(MODEL), text, re.M))
+        pattern = r'^vllm:request_success_total\{[^}]*model_name="%s"[^}]*\} (\S+)$' % re.escape(MODEL)
+        return sum(float(v) for v in re.findall(pattern, text, re.M))
 
     def stop(self):
         self.proc.terminate()
@@ -378,8 +378,8 @@ def test_pattern3_template_on_gateway_api_llmd_with_answers(local_awx, cluster):
     """pattern3 answered gateway_api_llmd on nvidia-h100-80gb: the real llm-d charts (the inventory's
     llmd_xks_charts_dir), installed by helm with the bearer token, its 3 replicas on the H100 pool; teardown with the
     same stack removes them."""
-    job = local_awx.launch("llmd-xks pattern3", answers={"llmd_xks_stack": "gateway_api_llmd",
-                                                        "llmd_xks_accelerator": "nvidia-h100-80gb"})
+    answers = {"llmd_xks_stack": "gateway_api_llmd", "llmd_xks_accelerator": "nvidia-h100-80gb"}
+    job = local_awx.launch("llmd-xks pattern3", answers=answers)
     assert job.status == "successful", job.stdout[-4000:]
     assert deployed(cluster) == [("gateway_api_llmd", 3, [MODEL])]
     pods = client.CoreV1Api().list_namespaced_pod(NAMESPACE, label_selector="llm-d.ai/inference-serving=true").items
@@ -421,9 +421,9 @@ def test_workflow_deploys_pattern1_end_to_end(platform_job, local_awx, cluster, 
     pattern1 and the benchmark, each after the previous succeeded; the launch variables reach the benchmark node."""
     assert platform_job.status == "successful"
     ran = local_awx.launch_workflow("llmd-xks deploy pattern1", extra_vars=benchmark_vars(simulator, tmp_path))
-    assert [(i, j.status) for i, j in ran] == [("preflight", "successful"), ("platform", "successful"),
-                                              ("pattern", "successful"), ("benchmark", "successful")], \
-        [(i, j.status, j.stdout[-3000:]) for i, j in ran]
+    expected = [("preflight", "successful"), ("platform", "successful"), ("pattern", "successful"),
+                ("benchmark", "successful")]
+    assert [(i, j.status) for i, j in ran] == expected, [(i, j.status, j.stdout[-3000:]) for i, j in ran]
     assert re.search(r"preflight: \d+ pass, \d+ warn, 0 fail", ran[0][1].stdout)
     assert deployed(cluster) == [("istio_kserve", 1, [MODEL])]
     the_report(simulator, tmp_path)
