@@ -112,13 +112,20 @@ def stage_line(entry):
     return text
 
 
+# Request headers whose values are credentials: hidden in reports and in the module's logged arguments.
+SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie")
+
+
+def secret_header_values(headers):
+    return [v for k, v in (headers or {}).items() if k.lower() in SECRET_HEADERS and v]
+
+
 def _redact(spec):
     out = json.loads(json.dumps(spec, default=str))
     if out.get("api_key"):
         out["api_key"] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     if out.get("headers"):
-        out["headers"] = dict((k, "VALUE_HIDDEN" if k.lower() in ("authorization", "x-api-key", "api-key", "cookie") else v)
-                              for k, v in out["headers"].items())
+        out["headers"] = dict((k, "VALUE_HIDDEN" if k.lower() in SECRET_HEADERS else v) for k, v in out["headers"].items())
     return out
 
 

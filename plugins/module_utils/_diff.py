@@ -20,8 +20,14 @@ APPLIED_HASH = "llmd.xks/applied-hash"
 
 
 def body_hash(body):
+    """The hash of what we send, without a Secret's values: an unsalted hash of a body that holds a token would
+    confirm a guessed token to whoever reads the annotation. A Secret's values are compared with the live ones
+    instead (``contains`` in ``is_unchanged``)."""
     data = copy.deepcopy(body)
     (data.get("metadata", {}).get("annotations") or {}).pop(APPLIED_HASH, None)
+    if data.get("kind") == "Secret":
+        data.pop("data", None)
+        data.pop("stringData", None)
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()[:32]
 

@@ -83,7 +83,10 @@ options:
     description: "Sent as C(Authorization: Bearer <api_key>)."
     type: str
   headers:
-    description: Extra request headers.
+    description:
+      - Extra request headers.
+      - The values of credential headers (C(Authorization), C(Proxy-Authorization), C(X-Api-Key), C(Api-Key),
+        C(Cookie)) are kept out of the task's logged arguments and out of the reports.
     type: dict
     default: {}
   validate_certs:
@@ -490,6 +493,8 @@ class ProgressFile(object):
 def main():
     # model/models: checked by bench.validate(), which names the field, so that model: null with models is accepted
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # headers is not no_log as a whole (a model header is worth seeing); a credential header's value is
+    module.no_log_values.update(report.secret_header_values(module.params["headers"]))
     if AIOHTTP_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("aiohttp"), exception=AIOHTTP_IMPORT_ERROR)
     spec = bench.normalize(dict(module.params))

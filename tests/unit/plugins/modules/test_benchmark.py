@@ -126,3 +126,21 @@ def test_compare_with_and_compare_module(server, run_module, tmp_path):
     assert checked["changed"] is False and not (tmp_path / "d").exists()
     bad = run_module(compare_module, dict(reports=[first["report_json"]]), expect_failure=True)
     assert bad["errors"][0].startswith("reports:")
+
+
+def test_a_credential_header_is_kept_out_of_the_logged_arguments(server, monkeypatch, run_module):
+    """What Ansible prints at -vvv is the result's invocation with the module's no_log values removed."""
+    from ansible.module_utils import basic
+
+    logged = {}
+    real_exit = basic.AnsibleModule.exit_json
+
+    def exit_json(self, **kwargs):
+        logged.update(basic.remove_values(dict(kwargs, invocation={"module_args": self.params}), self.no_log_values))
+        return real_exit(self, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    headers = {"Authorization": "Bearer hf_headerSecret0123", "X-Model-Route": "qwen"}
+    run_module(module, args(server, headers=headers))
+    text = json.dumps(logged)
+    assert "hf_headerSecret0123" not in text and logged["invocation"]["module_args"]["headers"]["X-Model-Route"] == "qwen"
