@@ -81,6 +81,22 @@ def test_molecule_scenario(cluster, scenario):
         assert "%s: Executed: Successful" % step in output.replace("\u279c ", ""), step
 
 
+@pytest.mark.budget(150)
+def test_pattern3_as_shipped_fits_the_local_inventory(cluster, namespace):
+    """playbooks/pattern3.yml -i inventories/local with the inventory's own choices (only the namespace is ours):
+    its default three replicas run, one per TPU host."""
+    ns = {"llmd_xks_namespace": namespace, "llmd_xks_gateway": {"name": "inference-gateway", "namespace": namespace,
+                                                                 "class_name": "istio", "create": True}}
+    run = run_playbook(cluster.kubeconfig, "pattern3.yml", extra_vars=ns)
+    assert run.rc == 0, run.output[-3000:]
+    pods = [p for p in k8s.CoreV1Api().list_namespaced_pod(namespace).items
+            if "google.com/tpu" in (p.spec.containers[0].resources.requests or {})]
+    assert len(pods) == 3 and all(p.status.phase == "Running" for p in pods), [(p.metadata.name, p.status.phase) for p in pods]
+    assert len({p.spec.node_name for p in pods}) == 3
+    gone = run_playbook(cluster.kubeconfig, "pattern3.yml", extra_vars=dict(ns, llmd_xks_state="absent"))
+    assert gone.rc == 0, gone.output[-3000:]
+
+
 def test_bad_input_fails_before_anything_is_applied(cluster, namespace):
     extra = {"llmd_xks_stack": "gateway_api_llmd", "llmd_xks_accelerator": "tpu-v6e-4t", "llmd_xks_namespace": namespace,
              "llmd_xks_models": [{"name": "qwen", "id": "Qwen/Qwen2.5-3B-Instruct", "tensor_parallel": 2}]}
