@@ -85,8 +85,8 @@ def test_molecule_scenario(cluster, scenario):
 def test_pattern3_as_shipped_fits_the_local_inventory(cluster, namespace):
     """playbooks/pattern3.yml -i inventories/local with the inventory's own choices (only the namespace is ours):
     its default three replicas run, one per TPU host."""
-    ns = {"llmd_xks_namespace": namespace, "llmd_xks_gateway": {"name": "inference-gateway", "namespace": namespace,
-                                                                 "class_name": "istio", "create": True}}
+    gateway = {"name": "inference-gateway", "namespace": namespace, "class_name": "istio", "create": True}
+    ns = {"llmd_xks_namespace": namespace, "llmd_xks_gateway": gateway}
     run = run_playbook(cluster.kubeconfig, "pattern3.yml", extra_vars=ns)
     assert run.rc == 0, run.output[-3000:]
     pods = [p for p in k8s.CoreV1Api().list_namespaced_pod(namespace).items
