@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 
@@ -30,9 +31,12 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from waiting import WaitTimeout, wait_for
+from waiting import SLOWDOWN, WaitTimeout, wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+from tools import slowest_tests  # noqa: E402  pylint: disable=wrong-import-position
+
 CLUSTER_SH = os.path.join(REPO, "tools", "cluster.sh")
 DEFAULT_STATE = os.path.join(REPO, ".cache", "cluster")
 ACCELERATORS = ("google.com/tpu", "nvidia.com/gpu")
@@ -47,9 +51,7 @@ def pytest_configure(config):
     if worker and worker != "gw0":
         os.environ["LLMD_XKS_STATE"] = os.environ.get("LLMD_XKS_STATE", DEFAULT_STATE) + "-" + worker
     if not os.environ.get("LLMD_XKS_TEST_SLOWDOWN"):
-        import waiting
-
-        os.environ["LLMD_XKS_TEST_SLOWDOWN"] = "%.2f" % waiting.SLOWDOWN
+        os.environ["LLMD_XKS_TEST_SLOWDOWN"] = "%.2f" % SLOWDOWN
 
 
 def pytest_report_header(config):
@@ -70,21 +72,14 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    durations = _DURATIONS
-    if not durations:
+    if not _DURATIONS:
         return
-    factor = float(os.environ.get("LLMD_XKS_TEST_SLOWDOWN") or 1)
-    terminalreporter.section("the %d slowest tests and their budgets (x slowdown %.2f)" % (SLOWEST, factor))
-    ranked = sorted(durations.items(), key=lambda item: -item[1]["seconds"])
-    for nodeid, entry in ranked[:SLOWEST]:
-        budget = entry["budget"] * factor
-        note = "  OVER BUDGET" if entry["seconds"] > budget else ""
-        terminalreporter.write_line("%8.1f s  budget %6.0f s  %-6s  %s%s" % (entry["seconds"], budget, entry["outcome"], nodeid, note))
-    with open(os.path.join(REPO, ".cache", "test-durations.json"), "w") as handle:
-        json.dump(dict(ranked, _slowdown={"seconds": factor}), handle, indent=1)
-    over = [n for n, e in durations.items() if e["seconds"] > e["budget"] * factor]
-    terminalreporter.write_line("%d tests, %.0f s in all; %d over budget" % (
-        len(durations), sum(e["seconds"] for e in durations.values()), len(over)))
+    slowdown = float(os.environ.get("LLMD_XKS_TEST_SLOWDOWN") or 1)
+    with open(slowest_tests.DURATIONS, "w") as handle:
+        json.dump({"slowdown": slowdown, "tests": _DURATIONS}, handle, indent=1)
+    terminalreporter.section("the %d slowest tests and their budgets (x slowdown %.2f)" % (SLOWEST, slowdown))
+    for line in slowest_tests.report_lines(_DURATIONS, slowdown, SLOWEST):
+        terminalreporter.write_line(line)
 
 
 @dataclass
@@ -136,11 +131,10 @@ def cluster():
             _cluster_sh("down", check=False)
 
 
-def _accelerator_pods(core, namespace=None):
-    """(namespace/name, phase, deleting) of every Pod that requests an accelerator."""
-    pods = core.list_namespaced_pod(namespace).items if namespace else core.list_pod_for_all_namespaces().items
+def _accelerator_pods(core):
+    """namespace/name (phase, deleting, resource) of every Pod that requests an accelerator."""
     held = []
-    for pod in pods:
+    for pod in core.list_pod_for_all_namespaces().items:
         if pod.status.phase in ("Succeeded", "Failed"):
             continue
         wants = [k for c in pod.spec.containers for k in ((c.resources and c.resources.requests) or {}) if k in ACCELERATORS]

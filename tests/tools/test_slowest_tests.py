@@ -10,14 +10,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from tools import slowest_tests  # noqa: E402
 
 
-def test_ranks_by_time_scales_budgets_and_flags_the_ones_over(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("LLMD_XKS_TEST_SLOWDOWN", raising=False)
+def test_ranks_by_time_scales_budgets_and_flags_the_ones_over(tmp_path, capsys):
     path = tmp_path / "durations.json"
-    path.write_text(json.dumps({
+    path.write_text(json.dumps({"slowdown": 2.0, "tests": {
         "t::fast": {"seconds": 5.0, "budget": 90, "outcome": "passed"},
         "t::slow": {"seconds": 200.0, "budget": 90, "outcome": "passed"},
-        "t::scaled": {"seconds": 150.0, "budget": 90, "outcome": "failed"},
-        "_slowdown": {"seconds": 2.0}}))
+        "t::scaled": {"seconds": 150.0, "budget": 90, "outcome": "failed"}}}))
     assert slowest_tests.main(["--file", str(path), "--top", "2"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert "x slowdown 2.00" in lines[0]
